@@ -1,0 +1,243 @@
+// Command amslack receives Alertmanager's webhook notifications and turns
+// Slack into a control surface for alerts.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/amslack/amslack/cmd/internal/app"
+	"github.com/amslack/amslack/cmd/internal/config"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// options are the process settings from flags.
+type options struct {
+	configFile      string
+	listenAddress   string
+	webConfigFile   string
+	storagePath     string
+	shutdownTimeout time.Duration
+	log             promslog.Config
+
+	checkFile string
+
+	dlqURL, dlqUser, dlqPasswordFile string
+	dlqID                            uint64
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o := options{log: promslog.Config{Writer: stderr}}
+	a := kingpin.New("amslack", "Slack for Prometheus Alertmanager: alert groups as Block Kit messages you can act on.")
+	a.UsageWriter(stderr)
+	a.ErrorWriter(stderr)
+	a.Version(version.Print("amslack"))
+	a.HelpFlag.Short('h')
+	a.Flag("config.file", "amslack configuration file.").Default("amslack.yml").StringVar(&o.configFile)
+	a.Flag("web.listen-address", "Address to listen on for Alertmanager, Slack and the admin endpoints.").Default(":9097").StringVar(&o.listenAddress)
+	a.Flag("web.config.file", "Exporter-toolkit web configuration: TLS for the listener, and basic auth for /metrics and the admin endpoints.").Default("").StringVar(&o.webConfigFile)
+	a.Flag("storage.path", "Directory of the durable outbox and state.").Default("data/").StringVar(&o.storagePath)
+	a.Flag("web.shutdown-timeout", "How long shutdown waits for in-flight sends.").Default("10s").DurationVar(&o.shutdownTimeout)
+	promslogflag.AddFlags(a, &o.log)
+
+	serve := a.Command("run", "Run amslack (the default).").Default()
+	check := a.Command("check-config", "Validate a configuration file and say what is wrong.")
+	check.Arg("file", "Configuration file (default: --config.file).").StringVar(&o.checkFile)
+	dlq := a.Command("dlq", "Inspect, retry and drop dead-lettered notifications of a running amslack.")
+	dlq.Flag("amslack.url", "amslack's address.").Default("http://127.0.0.1:9097").StringVar(&o.dlqURL)
+	dlq.Flag("username", "Basic auth user of --web.config.file.").StringVar(&o.dlqUser)
+	dlq.Flag("password-file", "File holding the basic auth password.").StringVar(&o.dlqPasswordFile)
+	dlqList := dlq.Command("list", "List dead letters.")
+	dlqRetry := dlq.Command("retry", "Send a dead letter again.")
+	dlqRetry.Arg("id", "Dead letter id.").Required().Uint64Var(&o.dlqID)
+	dlqDrop := dlq.Command("drop", "Delete a dead letter.")
+	dlqDrop.Arg("id", "Dead letter id.").Required().Uint64Var(&o.dlqID)
+	renderCmd := addRenderCommand(a)
+
+	cmd, err := a.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "amslack: %v\n", err)
+		return 2
+	}
+	switch cmd {
+	case serve.FullCommand():
+		return runServer(o, stderr)
+	case check.FullCommand():
+		return checkConfig(o, stdout, stderr)
+	case dlqList.FullCommand(), dlqRetry.FullCommand(), dlqDrop.FullCommand():
+		return runDLQ(cmd, o, stdout, stderr)
+	case renderCmd.FullCommand():
+		return renderCmd.run(o, stdout, stderr)
+	}
+	return 2
+}
+
+func checkConfig(o options, stdout, stderr io.Writer) int {
+	file := o.checkFile
+	if file == "" {
+		file = o.configFile
+	}
+	cfg, err := config.Load(file)
+	if err == nil {
+		err = app.CheckSecrets(cfg)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s is not valid:\n", file)
+		for _, e := range splitErrors(err) {
+			fmt.Fprintf(stderr, "  - %v\n", e)
+		}
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s is valid: %d routes, %d actions\n", file, len(cfg.Routes), len(cfg.Actions))
+	return 0
+}
+
+// splitErrors lists the errors an errors.Join holds, one per line.
+func splitErrors(err error) []error {
+	var errs []error
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		errs = append(errs, e)
+	}
+	walk(err)
+	return errs
+}
+
+func runServer(o options, stderr io.Writer) int {
+	logger := promslog.New(&o.log)
+	logger.Info("Starting amslack", "version", version.Info(), "build_context", version.BuildContext())
+
+	webCfg, err := app.LoadWebConfig(o.webConfigFile)
+	if err != nil {
+		logger.Error("Invalid web configuration", "err", err)
+		return 1
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		versioncollector.NewCollector("amslack"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	am, err := app.New(app.Options{
+		ConfigFile:      o.configFile,
+		StoragePath:     o.storagePath,
+		Logger:          logger,
+		Registry:        reg,
+		ShutdownTimeout: o.shutdownTimeout,
+	})
+	if err != nil {
+		logger.Error("Cannot start", "err", err)
+		return 1
+	}
+	defer am.Close()
+
+	ln, err := net.Listen("tcp", o.listenAddress)
+	if err != nil {
+		logger.Error("Cannot listen", "address", o.listenAddress, "err", err)
+		return 1
+	}
+	srv := &http.Server{
+		Handler:           am.Handler(app.BasicAuth(webCfg)),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if app.TLSEnabled(webCfg) {
+		tc, err := web.ConfigToTLSConfig(&webCfg.TLSConfig)
+		if err != nil {
+			logger.Error("Invalid TLS configuration", "err", err)
+			return 1
+		}
+		// Read the certificates again for each connection, so that renewed
+		// ones apply without a restart, as the exporter toolkit does.
+		tc.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			c, err := app.LoadWebConfig(o.webConfigFile)
+			if err != nil {
+				return nil, err
+			}
+			return web.ConfigToTLSConfig(&c.TLSConfig)
+		}
+		ln = tls.NewListener(ln, tc)
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		am.Run(ctx)
+	}()
+	serveErr := make(chan error, 1)
+	go func() {
+		logger.Info("Listening", "address", ln.Addr().String(), "tls", app.TLSEnabled(webCfg))
+		serveErr <- srv.Serve(ln)
+	}()
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	code := 0
+loop:
+	for {
+		select {
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				am.Reload()
+				continue
+			}
+			logger.Info("Shutting down", "signal", sig.String())
+			break loop
+		case err := <-serveErr:
+			if !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("HTTP server failed", "err", err)
+				code = 1
+			}
+			break loop
+		}
+	}
+
+	// Shutdown order: refuse new webhooks (503 keeps them in Alertmanager)
+	// and fail readiness; let requests in flight finish; then stop the
+	// sender, whose in-flight send either completes or stays pending on disk.
+	am.StartShutdown()
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("HTTP shutdown did not finish in time", "err", err)
+	}
+	stop()
+	select {
+	case <-done:
+	case <-sctx.Done():
+		logger.Warn("Background work did not stop in time; pending sends stay on disk")
+	}
+	logger.Info("Stopped")
+	return code
+}

@@ -1,0 +1,475 @@
+// Package app wires amslack together: configuration, the durable store and
+// outbox, the sender, the webhook receiver, the Slack interaction handlers and
+// the HTTP endpoints. The amslack command and the storm tool both build on it,
+// so that what the storm tool measures is what runs in production.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	commoncfg "github.com/prometheus/common/config"
+	"github.com/slack-go/slack"
+	"go.etcd.io/bbolt"
+
+	"github.com/amslack/amslack/cmd/internal/config"
+	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/outbox"
+	"github.com/amslack/amslack/receiver/sender"
+	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/render"
+	"github.com/amslack/amslack/render/slackfake"
+)
+
+// Options are the process settings that come from flags.
+type Options struct {
+	ConfigFile  string
+	StoragePath string
+	Logger      *slog.Logger
+	Registry    *prometheus.Registry
+	// HTTPClient reaches Slack, Alertmanager and internal APIs.
+	HTTPClient *http.Client
+	// ShutdownTimeout bounds the wait for in-flight sends.
+	ShutdownTimeout time.Duration
+}
+
+// App is a running amslack.
+type App struct {
+	opts   Options
+	logger *slog.Logger
+	reg    *prometheus.Registry
+
+	db      *bbolt.DB
+	store   store.Store
+	outbox  *outbox.Outbox
+	sender  *sender.Sender
+	webhook *receiver.Handler
+	// fake is the in-process Slack of preview mode; nil otherwise.
+	fake *slackfake.Server
+
+	// reloadMu serialises reloads (SIGHUP and POST /-/reload).
+	reloadMu sync.Mutex
+	cfg      atomic.Pointer[config.Config]
+	routes   atomic.Pointer[map[string]sender.RouteOptions]
+	ready    atomic.Bool
+
+	reloadOK   prometheus.Gauge
+	reloadTime prometheus.Gauge
+}
+
+// New loads the configuration, opens the storage and builds every part.
+// Nothing runs until Run.
+func New(o Options) (*App, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 10 * time.Second
+	}
+	cfg, err := config.Load(o.ConfigFile)
+	if err != nil {
+		return nil, fmt.Errorf("load configuration: %w", err)
+	}
+	a := &App{opts: o, logger: o.Logger, reg: o.Registry}
+	reg := promauto.With(o.Registry)
+	a.reloadOK = reg.NewGauge(prometheus.GaugeOpts{
+		Namespace: "amslack", Name: "config_last_reload_successful",
+		Help: "Whether the last configuration reload attempt was successful.",
+	})
+	a.reloadTime = reg.NewGauge(prometheus.GaugeOpts{
+		Namespace: "amslack", Name: "config_last_reload_success_timestamp_seconds",
+		Help: "Timestamp of the last successful configuration reload.",
+	})
+
+	secrets, err := readSecrets(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	a.db, err = outbox.OpenDB(o.StoragePath)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			a.db.Close()
+		}
+	}()
+	bolt, err := store.OpenBolt(a.db)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	a.store = bolt
+	severities := cfg.Delivery.SeverityOrder
+	a.outbox, err = outbox.Open(a.db, outbox.Options{
+		Priority:   a.priority(severities),
+		Logger:     o.Logger.With("component", "outbox"),
+		Registerer: o.Registry,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open outbox: %w", err)
+	}
+
+	slackClient, err := a.slackClient(cfg, secrets)
+	if err != nil {
+		return nil, err
+	}
+	a.sender = sender.New(sender.Options{
+		Outbox:     a.outbox,
+		Store:      a.store,
+		Slack:      slackClient,
+		HTTPClient: a.httpClient(),
+		Routes:     a.routeOptions,
+		Limits: sender.Limits{
+			ChannelRate:        cfg.Delivery.ChannelRate,
+			ChannelBurst:       cfg.Delivery.ChannelBurst,
+			MethodPerMinute:    cfg.Delivery.MethodPerMinute,
+			WorkspacePerMinute: cfg.Delivery.WorkspacePerMinute,
+			RateLimitedBackoff: time.Duration(cfg.Delivery.RateLimitedBackoff),
+			MaxAge:             time.Duration(cfg.Delivery.MaxAge),
+		},
+		Logger:     o.Logger.With("component", "sender"),
+		Registerer: o.Registry,
+	})
+	a.webhook = receiver.NewHandler(receiver.Options{
+		Enqueuer:    a.outbox,
+		DedupWindow: time.Duration(cfg.Webhook.DedupWindow),
+		Logger:      o.Logger.With("component", "receiver"),
+		Registerer:  o.Registry,
+	})
+	if err := a.apply(cfg, secrets); err != nil {
+		return nil, err
+	}
+	a.reloadOK.Set(1)
+	a.reloadTime.SetToCurrentTime()
+	ok = true
+	return a, nil
+}
+
+// secrets are the configuration's secrets, read from the file or from
+// their _file twins.
+type secrets struct {
+	botToken, signingSecret string
+	webhookAuth             receiver.Auth
+	webhookURLs             map[string]string
+}
+
+func readSecrets(cfg *config.Config) (*secrets, error) {
+	s := &secrets{webhookURLs: map[string]string{}}
+	var errs []error
+	read := func(key string, v *string, value commoncfg.Secret, file string) {
+		got, err := cfg.Secret(value, file)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		}
+		*v = got
+	}
+	read("slack.bot_token_file", &s.botToken, cfg.Slack.BotToken, cfg.Slack.BotTokenFile)
+	read("slack.signing_secret_file", &s.signingSecret, cfg.Slack.SigningSecret, cfg.Slack.SigningSecretFile)
+	read("webhook.bearer_token_file", &s.webhookAuth.BearerToken, cfg.Webhook.BearerToken, cfg.Webhook.BearerTokenFile)
+	if ba := cfg.Webhook.BasicAuth; ba != nil {
+		s.webhookAuth.Username = ba.Username
+		read("webhook.basic_auth.password_file", &s.webhookAuth.Password, ba.Password, ba.PasswordFile)
+	}
+	for i, r := range cfg.Routes {
+		if r.WebhookURL == "" && r.WebhookURLFile == "" {
+			continue
+		}
+		var u string
+		read(fmt.Sprintf("routes[%d].webhook_url_file", i), &u, r.WebhookURL, r.WebhookURLFile)
+		s.webhookURLs[r.Name] = u
+	}
+	if cfg.Slack.Mode == config.ModeAPI && s.botToken == "" && slices.ContainsFunc(cfg.Routes, func(r *config.Route) bool { return r.Channel != "" }) {
+		errs = append(errs, errors.New("slack.bot_token: routes post to channels, which needs a bot token (or bot_token_file)"))
+	}
+	return s, errors.Join(errs...)
+}
+
+// slackClient returns the Web API client: the real Slack at api_url, or in
+// preview mode the in-process fake, reached without a network.
+func (a *App) slackClient(cfg *config.Config, s *secrets) (*slack.Client, error) {
+	if cfg.Slack.Mode != config.ModePreview {
+		return slack.New(s.botToken,
+			slack.OptionAPIURL(cfg.Slack.APIURL),
+			slack.OptionHTTPClient(&http.Client{Timeout: time.Duration(cfg.Slack.Timeout), Transport: a.opts.HTTPClient.Transport}),
+		), nil
+	}
+	a.fake = slackfake.New(slackfake.Options{
+		Logger: a.logger.With("component", "preview"),
+	})
+	return slack.New("xoxb-preview",
+		slack.OptionAPIURL(PreviewBaseURL+"api/"),
+		slack.OptionHTTPClient(a.httpClient()),
+	), nil
+}
+
+// PreviewBaseURL is where the in-process fake Slack of preview mode answers.
+// The host never resolves: requests to it are served in process.
+const PreviewBaseURL = "http://slack.preview.invalid/"
+
+// httpClient returns the client for Slack-bound requests other than the Web
+// API (incoming webhooks, response_url); in preview mode those reach the
+// in-process fake too.
+func (a *App) httpClient() *http.Client {
+	if a.fake == nil {
+		return a.opts.HTTPClient
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: previewTransport{fake: a.fake, next: a.opts.HTTPClient.Transport}}
+}
+
+// previewTransport answers requests for PreviewBaseURL from the fake Slack
+// in process, and sends everything else on.
+type previewTransport struct {
+	fake http.Handler
+	next http.RoundTripper
+}
+
+func (t previewTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host != "slack.preview.invalid" {
+		next := t.next
+		if next == nil {
+			next = http.DefaultTransport
+		}
+		return next.RoundTrip(r)
+	}
+	rec := httptest.NewRecorder()
+	t.fake.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+// priority orders a channel's pending entries: by severity, then new
+// messages before updates of existing ones.
+func (a *App) priority(order []string) func(receiver.Notification) int {
+	rank := map[string]int{}
+	for i, s := range order {
+		rank[s] = i
+	}
+	return func(n receiver.Notification) int {
+		p := len(order)
+		if n.Message != nil && n.Message.Data != nil {
+			p = severityRank(n.Message, rank, len(order))
+		}
+		p *= 2
+		if n.Message != nil && n.Message.Status == store.StatusResolved {
+			return p + 1
+		}
+		if g, found, err := a.store.Get(context.Background(), n.Key); err == nil && found && g.TS != "" && g.Status == store.StatusFiring {
+			p++
+		}
+		return p
+	}
+}
+
+func severityRank(m *receiver.Message, rank map[string]int, def int) int {
+	best := def
+	if r, ok := rank[m.CommonLabels["severity"]]; ok {
+		return r
+	}
+	for _, al := range m.Alerts {
+		if r, ok := rank[al.Labels["severity"]]; ok && r < best {
+			best = r
+		}
+	}
+	if best == def {
+		if r, ok := rank["none"]; ok {
+			return r
+		}
+	}
+	return best
+}
+
+// apply makes cfg the running configuration.
+func (a *App) apply(cfg *config.Config, s *secrets) error {
+	routes := make([]*receiver.Route, 0, len(cfg.Routes))
+	opts := map[string]sender.RouteOptions{}
+	var def *config.Route
+	for _, r := range cfg.Routes {
+		routes = append(routes, &receiver.Route{
+			Name: r.Name, Receiver: r.Receiver, Matchers: r.ParsedMatchers,
+			Channel: r.Channel, Webhook: r.Channel == "",
+		})
+		opts[r.Name] = routeOptions(cfg, r, s.webhookURLs[r.Name])
+		if def == nil && r.Receiver == "" && len(r.Matchers) == 0 {
+			def = r
+		}
+	}
+	if def == nil {
+		// ?channel= without a default route: the built-in defaults.
+		opts[""] = routeOptions(cfg, &config.Route{ThreadReplies: nil, Repeat: "ignore"}, "")
+	}
+	a.webhook.Reload(receiver.Settings{
+		Auth:         s.webhookAuth,
+		MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
+		Router:       receiver.NewRouter(routes, cfg.AllowedChannels),
+	})
+	a.routes.Store(&opts)
+	a.cfg.Store(cfg)
+	return nil
+}
+
+func routeOptions(cfg *config.Config, r *config.Route, webhookURL string) sender.RouteOptions {
+	ro := sender.RouteOptions{
+		ThreadReplies:  r.ThreadReplies == nil || *r.ThreadReplies,
+		RepeatInThread: r.Repeat == "thread",
+		WebhookURL:     webhookURL,
+		Render:         render.Options{Mentions: r.Mention},
+	}
+	for _, d := range r.SilenceDurations {
+		ro.Render.SilenceDurations = append(ro.Render.SilenceDurations, time.Duration(d))
+	}
+	for _, act := range cfg.Actions {
+		if len(r.Actions) > 0 && !slices.Contains(r.Actions, act.ID) {
+			continue
+		}
+		ra := render.Action{ID: act.ID, Label: act.Label, Style: act.Style, Matchers: act.ParsedMatchers, Approvals: act.Approvals}
+		if c := act.Confirm; c != nil {
+			ra.Confirm = &render.Confirm{Title: c.Title, Text: c.Text, Confirm: c.Confirm, Deny: c.Deny}
+		}
+		ro.Render.Actions = append(ro.Render.Actions, ra)
+	}
+	return ro
+}
+
+func (a *App) routeOptions(name string) sender.RouteOptions {
+	m := *a.routes.Load()
+	if ro, ok := m[name]; ok {
+		return ro
+	}
+	// A route removed by a reload while its entries were pending: deliver
+	// with the defaults rather than not at all.
+	return sender.RouteOptions{ThreadReplies: true}
+}
+
+// Reload reads the configuration file again and applies it; on any error the
+// running configuration stays.
+func (a *App) Reload() error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	err := a.reload()
+	if err != nil {
+		a.reloadOK.Set(0)
+		a.logger.Error("Configuration reload failed; keeping the last good configuration", "err", err)
+		return err
+	}
+	a.reloadOK.Set(1)
+	a.reloadTime.SetToCurrentTime()
+	a.logger.Info("Configuration reloaded", "file", a.opts.ConfigFile)
+	return nil
+}
+
+func (a *App) reload() error {
+	cfg, err := config.Load(a.opts.ConfigFile)
+	if err != nil {
+		return err
+	}
+	old := a.cfg.Load()
+	if cfg.Slack.Mode != old.Slack.Mode || cfg.Slack.APIURL != old.Slack.APIURL {
+		return errors.New("slack.mode and slack.api_url cannot change on reload: restart amslack")
+	}
+	s, err := readSecrets(cfg)
+	if err != nil {
+		return err
+	}
+	return a.apply(cfg, s)
+}
+
+// Run runs the background parts until ctx ends, then waits for them.
+func (a *App) Run(ctx context.Context) error {
+	a.ready.Store(true)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := a.sender.Run(ctx); err != nil {
+			a.logger.Error("Sender stopped", "err", err)
+		}
+	})
+	wg.Go(func() { a.prune(ctx) })
+	<-ctx.Done()
+	wg.Wait()
+	return nil
+}
+
+// prune drops the state of groups resolved longer ago than the retention.
+func (a *App) prune(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		retention := time.Duration(a.cfg.Load().Delivery.Retention)
+		if n, err := a.store.Prune(ctx, time.Now().Add(-retention)); err != nil {
+			a.logger.Error("Pruning resolved groups failed", "err", err)
+		} else if n > 0 {
+			a.logger.Info("Pruned resolved groups", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// StartShutdown makes amslack unready and refuses new webhooks with 503, so
+// that Alertmanager keeps them for the next instance or the restart.
+func (a *App) StartShutdown() {
+	a.ready.Store(false)
+	a.webhook.Close()
+}
+
+// Close releases the storage.
+func (a *App) Close() error { return a.db.Close() }
+
+// DB returns the storage path's database file, for tools.
+func DBPath(storage string) string { return filepath.Join(storage, "amslack.db") }
+
+// CheckSecrets reads every secret the configuration names, to report
+// unreadable files before amslack starts.
+func CheckSecrets(cfg *config.Config) error {
+	_, err := readSecrets(cfg)
+	return err
+}
+
+// RenderOptions returns the rendering options for a payload: those of the
+// named route, or of the route the payload matches.
+func RenderOptions(cfg *config.Config, m *receiver.Message, route string) (render.Options, error) {
+	for _, r := range cfg.Routes {
+		if route != "" && r.Name == route {
+			return routeOptions(cfg, r, "").Render, nil
+		}
+	}
+	if route != "" {
+		return render.Options{}, fmt.Errorf("no route named %q", route)
+	}
+	routes := make([]*receiver.Route, 0, len(cfg.Routes))
+	for _, r := range cfg.Routes {
+		routes = append(routes, &receiver.Route{Name: r.Name, Receiver: r.Receiver, Matchers: r.ParsedMatchers, Channel: r.Channel, Webhook: r.Channel == ""})
+	}
+	rt, _, err := receiver.NewRouter(routes, nil).Route(m, "")
+	if err != nil {
+		return render.Options{}, err
+	}
+	for _, r := range cfg.Routes {
+		if r.Name == rt.Name {
+			return routeOptions(cfg, r, "").Render, nil
+		}
+	}
+	return render.Options{}, nil
+}

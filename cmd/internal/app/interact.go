@@ -1,0 +1,6 @@
+package app
+
+import "net/http"
+
+// mountInteract adds Slack's endpoints.
+func (a *App) mountInteract(mux *http.ServeMux) {}

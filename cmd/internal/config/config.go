@@ -1,0 +1,572 @@
+// Package config loads and validates amslack's YAML configuration: Slack and
+// Alertmanager connections, routes from alert groups to channels, delivery
+// limits, and the interactions people may perform. Unknown keys are errors,
+// defaults live in code, and every secret has a _file twin and prints as
+// <secret>.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/alertmanager/pkg/labels"
+	commoncfg "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v2"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Slack        Slack        `yaml:"slack"`
+	Alertmanager Alertmanager `yaml:"alertmanager"`
+	Webhook      Webhook      `yaml:"webhook"`
+	Routes       []*Route     `yaml:"routes"`
+	// AllowedChannels restricts the channels that POST /webhook?channel=
+	// may name; empty allows any.
+	AllowedChannels []string     `yaml:"allowed_channels,omitempty"`
+	Delivery        Delivery     `yaml:"delivery"`
+	Interactions    Interactions `yaml:"interactions"`
+	Actions         []*Action    `yaml:"actions,omitempty"`
+	Templates       []string     `yaml:"templates,omitempty"`
+
+	// dir is the directory of the file, for relative _file paths.
+	dir string
+}
+
+// Slack modes.
+const (
+	ModeAPI     = "api"
+	ModePreview = "preview"
+)
+
+// Slack is how amslack reaches Slack.
+type Slack struct {
+	// Mode is "api" (the real Slack Web API at APIURL) or "preview" (an
+	// in-process fake Slack, for trying amslack without a workspace).
+	Mode              string           `yaml:"mode,omitempty"`
+	APIURL            string           `yaml:"api_url,omitempty"`
+	BotToken          commoncfg.Secret `yaml:"bot_token,omitempty"`
+	BotTokenFile      string           `yaml:"bot_token_file,omitempty"`
+	SigningSecret     commoncfg.Secret `yaml:"signing_secret,omitempty"`
+	SigningSecretFile string           `yaml:"signing_secret_file,omitempty"`
+	// Timeout bounds each Slack API call.
+	Timeout model.Duration `yaml:"timeout,omitempty"`
+}
+
+// Alertmanager is where silences are created.
+type Alertmanager struct {
+	URL string `yaml:"url,omitempty"`
+}
+
+// Webhook is how Alertmanager authenticates to POST /webhook.
+type Webhook struct {
+	BearerToken     commoncfg.Secret `yaml:"bearer_token,omitempty"`
+	BearerTokenFile string           `yaml:"bearer_token_file,omitempty"`
+	BasicAuth       *BasicAuth       `yaml:"basic_auth,omitempty"`
+	// MaxBodyBytes bounds a notification's size; larger ones get 413.
+	MaxBodyBytes int64 `yaml:"max_body_bytes,omitempty"`
+	// DedupWindow is how long identical notifications from Alertmanager HA
+	// peers are recognised as copies.
+	DedupWindow model.Duration `yaml:"dedup_window,omitempty"`
+}
+
+// BasicAuth is a user name and password.
+type BasicAuth struct {
+	Username     string           `yaml:"username"`
+	Password     commoncfg.Secret `yaml:"password,omitempty"`
+	PasswordFile string           `yaml:"password_file,omitempty"`
+}
+
+// Route sends alert groups to a Slack channel or an incoming webhook.
+type Route struct {
+	// Name identifies the route in logs, metrics and state; defaults to the
+	// receiver, or "route<N>".
+	Name     string   `yaml:"name,omitempty"`
+	Receiver string   `yaml:"receiver,omitempty"`
+	Matchers []string `yaml:"matchers,omitempty"`
+	Channel  string   `yaml:"channel,omitempty"`
+	// WebhookURL is a Slack incoming webhook: one-way, no updates.
+	WebhookURL     commoncfg.Secret  `yaml:"webhook_url,omitempty"`
+	WebhookURLFile string            `yaml:"webhook_url_file,omitempty"`
+	Mention        map[string]string `yaml:"mention,omitempty"`
+	// SilenceDurations are the choices of the Silence select.
+	SilenceDurations []model.Duration `yaml:"silence_durations,omitempty"`
+	// ThreadReplies adds a short thread reply for every change (default true).
+	ThreadReplies *bool `yaml:"thread_replies,omitempty"`
+	// Repeat says what a repeat notification with no change does: "ignore"
+	// (default) or "thread" (bump with a thread reply).
+	Repeat string `yaml:"repeat,omitempty"`
+	// Actions lists the runbook action ids offered on this route; empty
+	// offers every action whose matchers fit.
+	Actions []string `yaml:"actions,omitempty"`
+
+	ParsedMatchers labels.Matchers `yaml:"-"`
+}
+
+// Delivery tunes the sender.
+type Delivery struct {
+	// ChannelRate is messages per second per channel (Slack: about 1).
+	ChannelRate  float64 `yaml:"channel_rate,omitempty"`
+	ChannelBurst int     `yaml:"channel_burst,omitempty"`
+	// MethodPerMinute caps calls per Slack method (chat.update is Tier 3).
+	MethodPerMinute map[string]int `yaml:"method_per_minute,omitempty"`
+	// WorkspacePerMinute caps messages across all channels.
+	WorkspacePerMinute int `yaml:"workspace_per_minute,omitempty"`
+	// RateLimitedBackoff is the pause after a 429 without Retry-After.
+	RateLimitedBackoff model.Duration `yaml:"rate_limited_backoff,omitempty"`
+	// MaxAge is how long a notification is retried before it is
+	// dead-lettered.
+	MaxAge model.Duration `yaml:"max_age,omitempty"`
+	// SeverityOrder ranks severities, most urgent first.
+	SeverityOrder []string `yaml:"severity_order,omitempty"`
+	// Retention is how long the state of a resolved group is kept.
+	Retention model.Duration `yaml:"retention,omitempty"`
+}
+
+// Rule says who may perform an action on which groups.
+type Rule struct {
+	Users      []string `yaml:"users,omitempty"`
+	UserGroups []string `yaml:"usergroups,omitempty"`
+	Matchers   []string `yaml:"matchers,omitempty"`
+
+	ParsedMatchers labels.Matchers `yaml:"-"`
+}
+
+// Interactions configures the built-in buttons.
+type Interactions struct {
+	Silence *Rule `yaml:"silence,omitempty"`
+	Ack     *Rule `yaml:"ack,omitempty"`
+	// AckMode is "silence" (an ACK! silence, kept while the group fires) or
+	// "state" (only recorded in amslack).
+	AckMode     string         `yaml:"ack_mode,omitempty"`
+	AckDuration model.Duration `yaml:"ack_duration,omitempty"`
+	// SilenceMatchers is "common" (the group's common labels) or "group"
+	// (its group labels).
+	SilenceMatchers   string         `yaml:"silence_matchers,omitempty"`
+	DedupTTL          model.Duration `yaml:"dedup_ttl,omitempty"`
+	ReconcileInterval model.Duration `yaml:"reconcile_interval,omitempty"`
+	AuditFile         string         `yaml:"audit_file,omitempty"`
+}
+
+// Action is a runbook action that calls an internal API.
+type Action struct {
+	ID         string           `yaml:"id"`
+	Label      string           `yaml:"label"`
+	URL        string           `yaml:"url"`
+	Style      string           `yaml:"style,omitempty"`
+	Confirm    *Confirm         `yaml:"confirm,omitempty"`
+	Allow      Rule             `yaml:"allow"`
+	Matchers   []string         `yaml:"matchers,omitempty"`
+	Approvals  int              `yaml:"approvals,omitempty"`
+	Timeout    model.Duration   `yaml:"timeout,omitempty"`
+	Secret     commoncfg.Secret `yaml:"secret,omitempty"`
+	SecretFile string           `yaml:"secret_file,omitempty"`
+
+	ParsedMatchers labels.Matchers `yaml:"-"`
+}
+
+// Confirm is a confirmation dialog.
+type Confirm struct {
+	Title   string `yaml:"title,omitempty"`
+	Text    string `yaml:"text"`
+	Confirm string `yaml:"confirm,omitempty"`
+	Deny    string `yaml:"deny,omitempty"`
+}
+
+// Defaults.
+const (
+	DefaultAPIURL       = "https://slack.com/api/"
+	DefaultMaxBodyBytes = 4 << 20
+)
+
+// DefaultSeverityOrder ranks severities when none is configured.
+var DefaultSeverityOrder = []string{"critical", "error", "warning", "info", "none"}
+
+// Load reads and validates the file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	cfg.dir = filepath.Dir(path)
+	return cfg, nil
+}
+
+// Parse decodes and validates a configuration document. Relative _file
+// paths are taken from the working directory; Load makes them relative to
+// the file instead.
+func Parse(b []byte) (*Config, error) {
+	cfg := &Config{}
+	if err := yaml.UnmarshalStrict(b, cfg); err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// channelID is the shape of a Slack conversation ID.
+var channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+
+// actionID is what an action's id may be: it becomes a Block Kit action_id.
+var actionID = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+
+	s := &c.Slack
+	switch s.Mode {
+	case "":
+		s.Mode = ModeAPI
+	case ModeAPI, ModePreview:
+	default:
+		bad("slack.mode", "must be %q or %q, got %q", ModeAPI, ModePreview, s.Mode)
+	}
+	if s.APIURL == "" {
+		s.APIURL = DefaultAPIURL
+	}
+	if err := checkURL(s.APIURL); err != nil {
+		bad("slack.api_url", "%v", err)
+	} else if !strings.HasSuffix(s.APIURL, "/") {
+		s.APIURL += "/"
+	}
+	if s.BotToken != "" && s.BotTokenFile != "" {
+		bad("slack", "at most one of bot_token and bot_token_file may be set")
+	}
+	if s.SigningSecret != "" && s.SigningSecretFile != "" {
+		bad("slack", "at most one of signing_secret and signing_secret_file may be set")
+	}
+	if s.Timeout == 0 {
+		s.Timeout = model.Duration(10 * time.Second)
+	}
+
+	if c.Alertmanager.URL != "" {
+		if err := checkURL(c.Alertmanager.URL); err != nil {
+			bad("alertmanager.url", "%v", err)
+		}
+	}
+
+	w := &c.Webhook
+	if w.BearerToken != "" && w.BearerTokenFile != "" {
+		bad("webhook", "at most one of bearer_token and bearer_token_file may be set")
+	}
+	if w.BasicAuth != nil {
+		if w.BearerToken != "" || w.BearerTokenFile != "" {
+			bad("webhook", "bearer_token and basic_auth are mutually exclusive")
+		}
+		if w.BasicAuth.Username == "" {
+			bad("webhook.basic_auth.username", "must be set")
+		}
+		if (w.BasicAuth.Password == "") == (w.BasicAuth.PasswordFile == "") {
+			bad("webhook.basic_auth", "exactly one of password and password_file must be set")
+		}
+	}
+	if w.MaxBodyBytes < 0 {
+		bad("webhook.max_body_bytes", "must not be negative")
+	}
+	if w.MaxBodyBytes == 0 {
+		w.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if w.DedupWindow == 0 {
+		w.DedupWindow = model.Duration(5 * time.Minute)
+	}
+
+	for _, ch := range c.AllowedChannels {
+		if !channelID.MatchString(ch) {
+			bad("allowed_channels", "%q is not a Slack channel ID (like C0123456789)", ch)
+		}
+	}
+
+	names := map[string]bool{}
+	for i, r := range c.Routes {
+		key := fmt.Sprintf("routes[%d]", i)
+		if r == nil {
+			bad(key, "empty route")
+			continue
+		}
+		if r.Name == "" {
+			r.Name = r.Receiver
+			if r.Name == "" || names[r.Name] {
+				r.Name = fmt.Sprintf("route%d", i)
+			}
+		}
+		if names[r.Name] {
+			bad(key+".name", "%q is used by another route", r.Name)
+		}
+		names[r.Name] = true
+		hasWebhook := r.WebhookURL != "" || r.WebhookURLFile != ""
+		switch {
+		case r.Channel == "" && !hasWebhook:
+			bad(key, "one of channel, webhook_url and webhook_url_file must be set")
+		case r.Channel != "" && hasWebhook:
+			bad(key, "channel and webhook_url are mutually exclusive")
+		case r.WebhookURL != "" && r.WebhookURLFile != "":
+			bad(key, "at most one of webhook_url and webhook_url_file may be set")
+		case r.Channel != "" && !channelID.MatchString(r.Channel):
+			bad(key+".channel", "%q is not a Slack channel ID (like C0123456789)", r.Channel)
+		case r.WebhookURL != "":
+			if err := checkURL(string(r.WebhookURL)); err != nil {
+				// The URL is a secret: name the problem, not the value.
+				bad(key+".webhook_url", "not a valid http(s) URL")
+			}
+		}
+		for j, m := range r.Matchers {
+			ms, err := labels.ParseMatchers(m)
+			if err != nil {
+				bad(fmt.Sprintf("%s.matchers[%d]", key, j), "%v", err)
+				continue
+			}
+			r.ParsedMatchers = append(r.ParsedMatchers, ms...)
+		}
+		for j, d := range r.SilenceDurations {
+			if d <= 0 || time.Duration(d) > 30*24*time.Hour {
+				bad(fmt.Sprintf("%s.silence_durations[%d]", key, j), "must be between 1s and 30d, got %s", d)
+			}
+		}
+		if len(r.SilenceDurations) > 99 {
+			bad(key+".silence_durations", "at most 99 choices fit in a Slack select")
+		}
+		switch r.Repeat {
+		case "":
+			r.Repeat = "ignore"
+		case "ignore", "thread":
+		default:
+			bad(key+".repeat", `must be "ignore" or "thread", got %q`, r.Repeat)
+		}
+		for sev, m := range r.Mention {
+			if sev == "" || m == "" {
+				bad(key+".mention", "severity and mention must both be non-empty")
+			}
+		}
+	}
+
+	d := &c.Delivery
+	if d.ChannelRate < 0 {
+		bad("delivery.channel_rate", "must not be negative")
+	}
+	if d.ChannelRate == 0 {
+		d.ChannelRate = 1
+	}
+	if d.ChannelBurst < 0 {
+		bad("delivery.channel_burst", "must not be negative")
+	}
+	if d.ChannelBurst == 0 {
+		d.ChannelBurst = 3
+	}
+	if d.MethodPerMinute == nil {
+		d.MethodPerMinute = map[string]int{}
+	}
+	for m, def := range map[string]int{"chat.update": 50, "chat.postEphemeral": 100, "views.open": 100} {
+		if _, ok := d.MethodPerMinute[m]; !ok {
+			d.MethodPerMinute[m] = def
+		}
+	}
+	for m, n := range d.MethodPerMinute {
+		if n < 0 {
+			bad("delivery.method_per_minute."+m, "must not be negative")
+		}
+	}
+	if d.WorkspacePerMinute < 0 {
+		bad("delivery.workspace_per_minute", "must not be negative")
+	}
+	if d.WorkspacePerMinute == 0 {
+		d.WorkspacePerMinute = 300
+	}
+	if d.RateLimitedBackoff == 0 {
+		d.RateLimitedBackoff = model.Duration(time.Minute)
+	}
+	if d.MaxAge == 0 {
+		d.MaxAge = model.Duration(24 * time.Hour)
+	}
+	if len(d.SeverityOrder) == 0 {
+		d.SeverityOrder = DefaultSeverityOrder
+	}
+	if d.Retention == 0 {
+		d.Retention = model.Duration(7 * 24 * time.Hour)
+	}
+
+	in := &c.Interactions
+	for name, r := range map[string]*Rule{"interactions.silence": in.Silence, "interactions.ack": in.Ack} {
+		if r != nil {
+			errs = append(errs, r.parse(name)...)
+		}
+	}
+	switch in.AckMode {
+	case "":
+		in.AckMode = "silence"
+	case "silence", "state":
+	default:
+		bad("interactions.ack_mode", `must be "silence" or "state", got %q`, in.AckMode)
+	}
+	if in.AckDuration == 0 {
+		in.AckDuration = model.Duration(15 * time.Minute)
+	}
+	switch in.SilenceMatchers {
+	case "":
+		in.SilenceMatchers = "common"
+	case "common", "group":
+	default:
+		bad("interactions.silence_matchers", `must be "common" or "group", got %q`, in.SilenceMatchers)
+	}
+	if in.DedupTTL == 0 {
+		in.DedupTTL = model.Duration(10 * time.Minute)
+	}
+	if in.ReconcileInterval == 0 {
+		in.ReconcileInterval = model.Duration(time.Minute)
+	}
+
+	ids := map[string]bool{}
+	for _, builtin := range []string{"silence", "ack", "unack", "unsilence"} {
+		ids[builtin] = true
+	}
+	for i, a := range c.Actions {
+		key := fmt.Sprintf("actions[%d]", i)
+		if a == nil {
+			bad(key, "empty action")
+			continue
+		}
+		if !actionID.MatchString(a.ID) {
+			bad(key+".id", "%q must be lower case letters, digits and _ (at most 64), starting with a letter", a.ID)
+		} else if ids[a.ID] {
+			bad(key+".id", "%q is already used", a.ID)
+		}
+		ids[a.ID] = true
+		if a.Label == "" {
+			bad(key+".label", "must be set")
+		} else if n := len([]rune(a.Label)); n > 75 {
+			bad(key+".label", "%d characters, Slack allows 75 on a button", n)
+		}
+		if err := checkURL(a.URL); err != nil {
+			bad(key+".url", "%v", err)
+		}
+		switch a.Style {
+		case "", "primary", "danger":
+		default:
+			bad(key+".style", `must be "primary" or "danger", got %q`, a.Style)
+		}
+		if a.Confirm != nil {
+			cf := a.Confirm
+			if cf.Text == "" {
+				bad(key+".confirm.text", "must be set")
+			}
+			for _, f := range []struct {
+				name string
+				v    string
+				max  int
+			}{{"title", cf.Title, 100}, {"text", cf.Text, 300}, {"confirm", cf.Confirm, 30}, {"deny", cf.Deny, 30}} {
+				if n := len([]rune(f.v)); n > f.max {
+					bad(key+".confirm."+f.name, "%d characters, Slack allows %d", n, f.max)
+				}
+			}
+		}
+		errs = append(errs, a.Allow.parse(key+".allow")...)
+		if len(a.Allow.Users) == 0 && len(a.Allow.UserGroups) == 0 {
+			bad(key+".allow", "runbook actions need an explicit list of users or usergroups")
+		}
+		for j, m := range a.Matchers {
+			ms, err := labels.ParseMatchers(m)
+			if err != nil {
+				bad(fmt.Sprintf("%s.matchers[%d]", key, j), "%v", err)
+				continue
+			}
+			a.ParsedMatchers = append(a.ParsedMatchers, ms...)
+		}
+		if a.Approvals < 0 {
+			bad(key+".approvals", "must not be negative")
+		}
+		if a.Approvals == 0 {
+			a.Approvals = 1
+		}
+		if a.Timeout == 0 {
+			a.Timeout = model.Duration(10 * time.Second)
+		}
+		if (a.Secret == "") == (a.SecretFile == "") {
+			bad(key, "exactly one of secret and secret_file must be set: the internal API needs signed calls")
+		}
+	}
+	for i, r := range c.Routes {
+		if r == nil {
+			continue
+		}
+		for _, id := range r.Actions {
+			if !ids[id] {
+				bad(fmt.Sprintf("routes[%d].actions", i), "unknown action %q", id)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Rule) parse(key string) []error {
+	var errs []error
+	for _, u := range r.Users {
+		if !strings.HasPrefix(u, "U") && !strings.HasPrefix(u, "W") {
+			errs = append(errs, fmt.Errorf("%s.users: %q is not a Slack user ID (like U0123ABCD)", key, u))
+		}
+	}
+	for _, g := range r.UserGroups {
+		if !strings.HasPrefix(g, "S") {
+			errs = append(errs, fmt.Errorf("%s.usergroups: %q is not a Slack user group ID (like S0123ABCD)", key, g))
+		}
+	}
+	for j, m := range r.Matchers {
+		ms, err := labels.ParseMatchers(m)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s.matchers[%d]: %w", key, j, err))
+			continue
+		}
+		r.ParsedMatchers = append(r.ParsedMatchers, ms...)
+	}
+	return errs
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("invalid URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q is not an http(s) URL", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q has no host", s)
+	}
+	return nil
+}
+
+// Secret returns a secret's value, reading its _file twin when that is the
+// one set. The file's content is trimmed of surrounding white space.
+func (c *Config) Secret(value commoncfg.Secret, file string) (string, error) {
+	if file == "" {
+		return string(value), nil
+	}
+	b, err := os.ReadFile(commoncfg.JoinDir(c.dir, file))
+	if err != nil {
+		// The error names the file, never its content.
+		return "", fmt.Errorf("read secret file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// String renders the configuration as YAML with secrets hidden.
+func (c *Config) String() string {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return fmt.Sprintf("<error: %v>", err)
+	}
+	return string(b)
+}

@@ -1,0 +1,649 @@
+// Package sender delivers the outbox's notifications to Slack: it keeps one
+// message per alert group (post, then update in place with a thread reply
+// for each change), spends Slack's rate limits without exceeding them,
+// honours Retry-After, backs off on failures, and dead-letters what Slack
+// refuses for good.
+package sender
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/slack-go/slack"
+	"golang.org/x/time/rate"
+
+	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/outbox"
+	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/render"
+)
+
+// Slack is the part of the Web API the sender calls; *slack.Client has it.
+type Slack interface {
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
+}
+
+// RouteOptions are a route's delivery and rendering options.
+type RouteOptions struct {
+	Render render.Options
+	// ThreadReplies adds a thread reply for each change of the group.
+	ThreadReplies bool
+	// RepeatInThread bumps a repeat notification with no change as a
+	// thread reply; otherwise it changes nothing.
+	RepeatInThread bool
+	// WebhookURL is set for a route that posts through an incoming webhook.
+	WebhookURL string
+}
+
+// Limits are the rates amslack keeps to. Slack's own limits are per method
+// and per workspace in per-minute windows, plus about one message per
+// second per channel (SLACK.md, "Rate limits").
+type Limits struct {
+	// ChannelRate is calls per second to one channel, ChannelBurst the
+	// burst on top.
+	ChannelRate  float64
+	ChannelBurst int
+	// MethodPerMinute caps calls per Web API method ("chat.update": 50).
+	MethodPerMinute map[string]int
+	// WorkspacePerMinute caps chat.postMessage calls across channels.
+	WorkspacePerMinute int
+	// RateLimitedBackoff is the pause after a 429 without Retry-After.
+	RateLimitedBackoff time.Duration
+	// MaxAge is how long a notification is retried before it is
+	// dead-lettered.
+	MaxAge time.Duration
+}
+
+// Options configure a Sender.
+type Options struct {
+	Outbox     *outbox.Outbox
+	Store      store.Store
+	Slack      Slack
+	HTTPClient *http.Client
+	// Routes returns the current options of a route by name; it is called
+	// for every delivery so that reloads apply at once.
+	Routes     func(name string) RouteOptions
+	Limits     Limits
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Now        func() time.Time
+}
+
+// Sender drains the outbox into Slack.
+type Sender struct {
+	outbox *outbox.Outbox
+	store  store.Store
+	slack  Slack
+	client *http.Client
+	routes func(string) RouteOptions
+	limits Limits
+	logger *slog.Logger
+	now    func() time.Time
+
+	workspace *rate.Limiter
+	methods   map[string]*rate.Limiter
+
+	// mu guards channels, paused and workers.
+	mu sync.Mutex
+	// channels holds a token bucket per channel or webhook.
+	channels map[string]*rate.Limiter
+	// paused holds, per rate-limit scope (a method, or a webhook), the time
+	// before which Slack told amslack not to call it again.
+	paused map[string]time.Time
+	// workers holds a wake-up channel per running channel worker.
+	workers map[string]chan struct{}
+
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	rateLimited *prometheus.CounterVec
+	deliveries  *prometheus.CounterVec
+	retries     prometheus.Counter
+	replies     *prometheus.CounterVec
+}
+
+// Results of a delivery, the values of the result label.
+const (
+	deliveredPosted    = "posted"
+	deliveredUpdated   = "updated"
+	deliveredUnchanged = "unchanged"
+	deliveredRetry     = "retry"
+	deliveredDead      = "dead_lettered"
+)
+
+// New returns a Sender. Run starts it.
+func New(o Options) *Sender {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Registerer == nil {
+		o.Registerer = prometheus.NewRegistry()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	l := &o.Limits
+	if l.ChannelRate <= 0 {
+		l.ChannelRate = 1
+	}
+	if l.ChannelBurst <= 0 {
+		l.ChannelBurst = 1
+	}
+	if l.RateLimitedBackoff <= 0 {
+		l.RateLimitedBackoff = time.Minute
+	}
+	if l.MaxAge <= 0 {
+		l.MaxAge = 24 * time.Hour
+	}
+	reg := promauto.With(o.Registerer)
+	s := &Sender{
+		outbox:   o.Outbox,
+		store:    o.Store,
+		slack:    o.Slack,
+		client:   o.HTTPClient,
+		routes:   o.Routes,
+		limits:   *l,
+		logger:   o.Logger,
+		now:      o.Now,
+		methods:  map[string]*rate.Limiter{},
+		channels: map[string]*rate.Limiter{},
+		paused:   map[string]time.Time{},
+		workers:  map[string]chan struct{}{},
+		requests: reg.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "amslack", Name: "slack_requests_total",
+			Help: "Slack API calls by method and result (ok, or the error code).",
+		}, []string{"method", "result"}),
+		latency: reg.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "amslack", Name: "slack_request_duration_seconds",
+			Help:    "Latency of Slack API calls by method.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}, []string{"method"}),
+		rateLimited: reg.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "amslack", Name: "slack_rate_limited_total",
+			Help: "HTTP 429 answers from Slack by method.",
+		}, []string{"method"}),
+		deliveries: reg.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "amslack", Name: "deliveries_total",
+			Help: "Outbox entries handled, by result.",
+		}, []string{"result"}),
+		retries: reg.NewCounter(prometheus.CounterOpts{
+			Namespace: "amslack", Name: "delivery_retries_total",
+			Help: "Deliveries scheduled for another attempt.",
+		}),
+		replies: reg.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "amslack", Name: "thread_replies_total",
+			Help: "Thread replies describing a change, by result.",
+		}, []string{"result"}),
+	}
+	for _, m := range []string{methodPost, methodUpdate, methodWebhook} {
+		s.requests.WithLabelValues(m, "ok")
+		s.latency.WithLabelValues(m)
+		s.rateLimited.WithLabelValues(m)
+	}
+	for _, r := range []string{deliveredPosted, deliveredUpdated, deliveredUnchanged, deliveredRetry, deliveredDead} {
+		s.deliveries.WithLabelValues(r)
+	}
+	s.replies.WithLabelValues("ok")
+	s.replies.WithLabelValues("failed")
+	if l.WorkspacePerMinute > 0 {
+		s.workspace = perMinute(l.WorkspacePerMinute)
+	}
+	for m, n := range l.MethodPerMinute {
+		if n > 0 {
+			s.methods[m] = perMinute(n)
+		}
+	}
+	return s
+}
+
+// perMinute returns a limiter that never lets more than n calls into any
+// 60-second window, whichever way Slack aligns its windows: at most one
+// token is stored, and n-1 accrue per minute.
+func perMinute(n int) *rate.Limiter {
+	if n <= 1 {
+		return rate.NewLimiter(rate.Every(time.Minute), 1)
+	}
+	return rate.NewLimiter(rate.Limit(float64(n-1)/60), 1)
+}
+
+// Web API methods and the webhook pseudo-method, as metric labels and
+// rate-limit scopes.
+const (
+	methodPost    = "chat.postMessage"
+	methodUpdate  = "chat.update"
+	methodWebhook = "webhook"
+)
+
+// Run delivers until ctx ends. Each channel with pending entries gets a
+// worker of its own, so a slow or rate-limited channel never holds up the
+// others; a worker exits when its channel drains.
+func (s *Sender) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	// rescan is signalled when a worker exits, so that an entry enqueued
+	// just as its channel's worker was leaving is not stranded.
+	rescan := make(chan struct{}, 1)
+	for {
+		for _, ch := range s.outbox.Channels() {
+			s.mu.Lock()
+			wake, running := s.workers[ch]
+			if !running {
+				wake = make(chan struct{}, 1)
+				s.workers[ch] = wake
+			}
+			s.mu.Unlock()
+			if running {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+				continue
+			}
+			wg.Go(func() {
+				s.work(ctx, ch, wake)
+				s.mu.Lock()
+				delete(s.workers, ch)
+				s.mu.Unlock()
+				select {
+				case rescan <- struct{}{}:
+				default:
+				}
+			})
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.outbox.Wake():
+		case <-rescan:
+		}
+	}
+}
+
+// work sends one channel's entries, most urgent first, until none is left.
+func (s *Sender) work(ctx context.Context, ch string, wake <-chan struct{}) {
+	lim := s.channelLimiter(ch)
+	for ctx.Err() == nil {
+		// Take the send slot before choosing what to send: the entry sent
+		// is then the most urgent one when the slot opens, so a critical
+		// alert arriving behind a backlog waits at most one slot.
+		r := lim.Reserve()
+		if !sleep(ctx, r.Delay(), nil) {
+			r.Cancel()
+			return
+		}
+		e, ok, next := s.outbox.Claim(ch, s.now())
+		if !ok {
+			r.Cancel()
+			if next.IsZero() {
+				return
+			}
+			sleep(ctx, next.Sub(s.now()), wake)
+			continue
+		}
+		s.deliver(ctx, e, lim)
+	}
+}
+
+// sleep waits for d, ctx or wake, and reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	case <-wake:
+	}
+	return true
+}
+
+func (s *Sender) channelLimiter(ch string) *rate.Limiter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.channels[ch]
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(s.limits.ChannelRate), s.limits.ChannelBurst)
+		s.channels[ch] = l
+	}
+	return l
+}
+
+// deliver sends one entry and settles it in the outbox.
+func (s *Sender) deliver(ctx context.Context, e outbox.Entry, lim *rate.Limiter) {
+	n := e.Notification
+	logger := s.logger.With("group_key", n.Key.GroupKey, "channel", n.Key.Channel, "entry", e.ID)
+	result, err := s.send(ctx, e, lim, logger)
+	// Settle the entry even when shutdown has begun: what was sent must not
+	// be sent again after the restart.
+	ctx = context.WithoutCancel(ctx)
+	if err == nil {
+		s.deliveries.WithLabelValues(result).Inc()
+		if err := s.outbox.Done(ctx, e); err != nil {
+			logger.Error("Cannot mark a delivered entry done; it may be sent again", "err", err)
+		}
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		// Shutting down while waiting for a slot: the entry stays pending
+		// on disk and is sent after the restart.
+		if err := s.outbox.Retry(ctx, e, time.Time{}, err); err != nil {
+			logger.Error("Cannot release an entry", "err", err)
+		}
+		return
+	}
+	f, ok := errors.AsType[*Failure](err)
+	if !ok {
+		// Not Slack's answer: the store failed. Retry.
+		f = &Failure{Class: Retry, Code: "store", Err: err}
+	}
+	now := s.now()
+	at := now.Add(backoff(e.Attempts))
+	if f.RateLimited {
+		ra := f.RetryAfter
+		if ra <= 0 {
+			ra = s.limits.RateLimitedBackoff
+		}
+		at = now.Add(ra)
+	}
+	switch {
+	case f.Class == Retry && now.Sub(e.FirstAt) < s.limits.MaxAge:
+		s.deliveries.WithLabelValues(deliveredRetry).Inc()
+		s.retries.Inc()
+		logger.Warn("Delivery failed; will retry", "err", err, "code", f.Code, "attempt", e.Attempts+1, "retry_at", at)
+		if err := s.outbox.Retry(ctx, e, at, f); err != nil {
+			logger.Error("Cannot reschedule an entry", "err", err)
+		}
+	default:
+		s.deliveries.WithLabelValues(deliveredDead).Inc()
+		logger.Error("Delivery failed for good; dead-lettered", "err", err, "code", f.Code, "class", f.Class)
+		if err := s.outbox.DeadLetter(ctx, e, f); err != nil {
+			logger.Error("Cannot dead-letter an entry", "err", err)
+		}
+	}
+}
+
+// backoff is exponential with full jitter: 1s, 2s, 4s … capped at 5m.
+func backoff(attempts int) time.Duration {
+	d := time.Second << min(attempts, 9)
+	d = min(d, 5*time.Minute)
+	return d/2 + rand.N(d/2+1)
+}
+
+// send makes the Slack calls for one entry and records the result in the
+// store.
+func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, logger *slog.Logger) (string, error) {
+	n := e.Notification
+	ro := s.routes(n.Route)
+	g, found, err := s.store.Get(ctx, n.Key)
+	if err != nil {
+		return "", err
+	}
+	msg := n.Message
+	if e.Kind == outbox.KindRefresh {
+		if !found || g.Message == nil || (g.TS == "" && !n.Key.IsWebhook()) {
+			return deliveredUnchanged, nil
+		}
+		msg = g.Message
+		if n.Route == "" {
+			ro = s.routes(g.Route)
+		}
+	}
+	now := s.now()
+	state := g.State
+	fresh := !found || g.Message == nil || (g.TS == "" && !n.Key.IsWebhook()) ||
+		(g.Status == store.StatusResolved && msg.Status == store.StatusFiring)
+	if fresh {
+		// A new message, also for a group that fires again after it fully
+		// resolved: what people did to the old incident does not carry over.
+		state = render.State{}
+	}
+	in := render.Input{
+		Group: msg.Data, GroupKey: msg.GroupKey, TruncatedAlerts: msg.TruncatedAlerts,
+		State: state, Options: ro.Render, Now: now,
+	}
+	alerts := alertStates(msg)
+	unchanged := !fresh && e.Kind == outbox.KindNotify && g.Status == msg.Status && maps2Equal(g.Alerts, alerts)
+
+	var summary string
+	switch {
+	case n.Key.IsWebhook():
+		if unchanged && !ro.RepeatInThread {
+			break
+		}
+		// Incoming webhooks return no ts: every notification is a new
+		// message, and nothing can be updated.
+		if err := s.webhook(ctx, n.Key.Channel, ro.WebhookURL, in); err != nil {
+			return "", err
+		}
+	case unchanged:
+		if ro.RepeatInThread {
+			summary = "Still " + msg.Status + " (repeat notification)"
+		}
+	case fresh:
+		ts, err := s.post(ctx, n.Key.Channel, in, "")
+		if err != nil {
+			return "", err
+		}
+		g.TS = ts
+		logger.Info("Posted a new message", "ts", ts)
+	default:
+		if err := s.update(ctx, n.Key.Channel, g.TS, in); err != nil {
+			return "", err
+		}
+		if e.Kind == outbox.KindNotify && ro.ThreadReplies {
+			summary = render.Summary(g.Message.Data, msg.Data)
+		}
+	}
+
+	result := deliveredUpdated
+	switch {
+	case fresh:
+		result = deliveredPosted
+	case unchanged, e.Kind == outbox.KindRefresh && n.Key.IsWebhook():
+		result = deliveredUnchanged
+	}
+	ts := g.TS
+	if _, err := s.store.Update(context.WithoutCancel(ctx), n.Key, func(cur *store.Group, _ bool) error {
+		if n.Route != "" {
+			cur.Route = n.Route
+		}
+		cur.TS = ts
+		cur.Message = msg
+		cur.Status = msg.Status
+		cur.Alerts = alerts
+		cur.UpdatedAt = now
+		if fresh {
+			cur.State = render.State{}
+			cur.FirstAt = now
+			cur.ResolvedAt = time.Time{}
+		}
+		if msg.Status == store.StatusResolved && cur.ResolvedAt.IsZero() {
+			cur.ResolvedAt = now
+		}
+		return nil
+	}); err != nil {
+		// Slack has the message but the store does not know it: retrying
+		// could post twice, which is better than losing the notification.
+		return "", err
+	}
+
+	if summary != "" && ts != "" && !n.Key.IsWebhook() {
+		// Thread replies are a courtesy: the message itself is already
+		// right, so a failed reply is counted and logged, not retried.
+		if err := s.reply(ctx, n.Key.Channel, ts, summary, lim); err != nil {
+			s.replies.WithLabelValues("failed").Inc()
+			logger.Warn("Thread reply failed", "err", err)
+		} else {
+			s.replies.WithLabelValues("ok").Inc()
+		}
+	}
+	return result, nil
+}
+
+func alertStates(m *receiver.Message) map[string]string {
+	out := make(map[string]string, len(m.Alerts))
+	for _, a := range m.Alerts {
+		out[a.Fingerprint] = a.Status
+	}
+	return out
+}
+
+func maps2Equal(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// post posts the rendering as a new message, falling back once to the
+// minimal rendering if Slack refuses its shape.
+func (s *Sender) post(ctx context.Context, channel string, in render.Input, threadTS string) (string, error) {
+	var ts string
+	err := s.shrinking(in, func(m render.Message) error {
+		return s.call(ctx, methodPost, func(ctx context.Context) error {
+			opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...)}
+			if threadTS != "" {
+				opts = append(opts, slack.MsgOptionTS(threadTS))
+			}
+			var err error
+			_, ts, err = s.slack.PostMessageContext(ctx, channel, opts...)
+			return err
+		})
+	})
+	return ts, err
+}
+
+func (s *Sender) update(ctx context.Context, channel, ts string, in render.Input) error {
+	return s.shrinking(in, func(m render.Message) error {
+		return s.call(ctx, methodUpdate, func(ctx context.Context) error {
+			_, _, _, err := s.slack.UpdateMessageContext(ctx, channel, ts,
+				slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...))
+			return err
+		})
+	})
+}
+
+func (s *Sender) webhook(ctx context.Context, dest, url string, in render.Input) error {
+	if url == "" {
+		return &Failure{Class: Permanent, Code: "no_webhook_url", Err: errors.New("the route has no webhook_url any more")}
+	}
+	return s.shrinking(in, func(m render.Message) error {
+		return s.call(ctx, dest, func(ctx context.Context) error {
+			return postWebhook(ctx, s.client, url, m, "")
+		})
+	})
+}
+
+func (s *Sender) reply(ctx context.Context, channel, ts, text string, lim *rate.Limiter) error {
+	if err := lim.Wait(ctx); err != nil {
+		return err
+	}
+	return s.call(ctx, methodPost, func(ctx context.Context) error {
+		_, _, err := s.slack.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(ts))
+		return err
+	})
+}
+
+// shrinking sends the full rendering and, if Slack refuses its shape, the
+// minimal one once. Sending the refused rendering again could never work.
+func (s *Sender) shrinking(in render.Input, send func(render.Message) error) error {
+	err := send(render.Render(in))
+	if f, ok := errors.AsType[*Failure](err); ok && f.Class == Shrink {
+		s.logger.Warn("Slack refused the message's shape; sending a minimal rendering", "code", f.Code, "group_key", in.GroupKey)
+		err = send(render.Minimal(in))
+		if f, ok := errors.AsType[*Failure](err); ok && f.Class == Shrink {
+			f.Class = Permanent
+		}
+	}
+	return err
+}
+
+// call makes one Slack call within the scope's limits: it waits out a pause
+// that a 429 imposed, then the method's and the workspace's token buckets.
+// Errors come back classified as *Failure.
+func (s *Sender) call(ctx context.Context, scope string, fn func(context.Context) error) error {
+	method := scope
+	if len(scope) > len(receiver.WebhookPrefix) && scope[:len(receiver.WebhookPrefix)] == receiver.WebhookPrefix {
+		method = methodWebhook
+	}
+	for {
+		s.mu.Lock()
+		until := s.paused[scope]
+		s.mu.Unlock()
+		if d := until.Sub(s.now()); d > 0 {
+			if !sleep(ctx, d, nil) {
+				return ctx.Err()
+			}
+			continue
+		}
+		break
+	}
+	if l := s.methods[method]; l != nil {
+		if err := l.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	if method == methodPost && s.workspace != nil {
+		if err := s.workspace.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	start := s.now()
+	// A call that has started finishes even when shutdown begins, bounded
+	// by the HTTP client's timeout: cancelling it would leave Slack's state
+	// unknown (posted or not) and invite a duplicate after the restart.
+	err := fn(context.WithoutCancel(ctx))
+	s.latency.WithLabelValues(method).Observe(s.now().Sub(start).Seconds())
+	if err == nil {
+		s.requests.WithLabelValues(method, "ok").Inc()
+		return nil
+	}
+	f := Classify(err)
+	s.requests.WithLabelValues(method, f.Code).Inc()
+	if f.RateLimited {
+		s.rateLimited.WithLabelValues(method).Inc()
+		ra := f.RetryAfter
+		if ra <= 0 {
+			ra = s.limits.RateLimitedBackoff
+		}
+		// No call to this scope before Retry-After has passed.
+		s.mu.Lock()
+		if until := s.now().Add(ra); until.After(s.paused[scope]) {
+			s.paused[scope] = until
+		}
+		s.mu.Unlock()
+	}
+	return f
+}
+
+// Channels returns the channels that have a running worker, for tests and
+// diagnostics.
+func (s *Sender) Channels() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.workers))
+	for ch := range s.workers {
+		out = append(out, ch)
+	}
+	slices.Sort(out)
+	return out
+}

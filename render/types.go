@@ -1,0 +1,108 @@
+package render
+
+import (
+	"time"
+
+	"github.com/prometheus/alertmanager/pkg/labels"
+	"github.com/prometheus/alertmanager/template"
+	"github.com/slack-go/slack"
+)
+
+// Stable action_ids of the buttons and selects amslack renders. Runbook
+// actions use their own configured id.
+const (
+	ActionSilence   = "silence"
+	ActionAck       = "ack"
+	ActionUnack     = "unack"
+	ActionUnsilence = "unsilence"
+)
+
+// Input is everything a rendering depends on. Render reads nothing else: no
+// clock, no configuration, no network.
+type Input struct {
+	// Group is the alert group as Alertmanager last sent it.
+	Group *template.Data
+	// GroupKey is the group's key as Alertmanager sent it.
+	GroupKey string
+	// TruncatedAlerts is how many alerts Alertmanager left out (max_alerts).
+	TruncatedAlerts uint64
+	// State is what happened to the group in Slack: acks, silences,
+	// approvals, action results.
+	State State
+	// Options are the matching route's rendering options.
+	Options Options
+	// Now is the time of rendering, for durations such as "firing for 23m".
+	Now time.Time
+}
+
+// State is what people did to an alert group through Slack.
+type State struct {
+	// Acked is set while someone has acknowledged the group.
+	Acked *Mark `json:"acked,omitempty"`
+	// Silenced is set while an amslack silence covers the group.
+	Silenced *Mark `json:"silenced,omitempty"`
+	// Approvals lists, per runbook action id, the users who approved it so
+	// far, in order.
+	Approvals map[string][]User `json:"approvals,omitempty"`
+	// Results holds the last outcome of each runbook action, in order of
+	// completion.
+	Results []Result `json:"results,omitempty"`
+}
+
+// User is a Slack user.
+type User struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+}
+
+// Mark records who did something to a group, when, and until when.
+type Mark struct {
+	By        User      `json:"by"`
+	At        time.Time `json:"at"`
+	Until     time.Time `json:"until,omitzero"`
+	SilenceID string    `json:"silence_id,omitempty"`
+}
+
+// Result is the outcome of a runbook action.
+type Result struct {
+	Action string    `json:"action"`
+	By     User      `json:"by"`
+	At     time.Time `json:"at"`
+	OK     bool      `json:"ok"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// Options are a route's rendering options.
+type Options struct {
+	// SilenceDurations are the choices of the silence select, in order.
+	SilenceDurations []time.Duration
+	// Mentions maps a severity to the text that mentions people on it, such
+	// as "<!subteam^S0123>" or "<!here>".
+	Mentions map[string]string
+	// Actions are the configured runbook actions; each one whose matchers
+	// fit the group gets a button.
+	Actions []Action
+}
+
+// Action is a runbook action's button.
+type Action struct {
+	ID    string
+	Label string
+	// Style is "", "primary" or "danger".
+	Style     string
+	Confirm   *Confirm
+	Matchers  labels.Matchers
+	Approvals int
+}
+
+// Confirm is a confirmation dialog shown before a button's click is sent.
+type Confirm struct {
+	Title, Text, Confirm, Deny string
+}
+
+// Message is a Slack message: Block Kit blocks and the plain-text fallback
+// that notifications and screen readers use.
+type Message struct {
+	Text   string       `json:"text"`
+	Blocks slack.Blocks `json:"blocks"`
+}
