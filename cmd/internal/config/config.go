@@ -8,6 +8,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -561,6 +562,9 @@ func (c *Config) Secret(value commoncfg.Secret, file string) (string, error) {
 	}
 	return strings.TrimSpace(string(b)), nil
 }
+
+// LogValue logs the configuration as its String, with secrets hidden.
+func (c *Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // String renders the configuration as YAML with secrets hidden.
 func (c *Config) String() string {
