@@ -101,6 +101,9 @@ type Sender struct {
 	paused map[string]time.Time
 	// workers holds a wake-up channel per running channel worker.
 	workers map[string]chan struct{}
+	// failing holds, per channel, the consecutive failed deliveries and
+	// the end of the backoff they imposed.
+	failing map[string]backoffState
 
 	requests    *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
@@ -160,6 +163,7 @@ func New(o Options) *Sender {
 		channels: map[string]*rate.Limiter{},
 		paused:   map[string]time.Time{},
 		workers:  map[string]chan struct{}{},
+		failing:  map[string]backoffState{},
 		requests: reg.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "amslack", Name: "slack_requests_total",
 			Help: "Slack API calls by method and result (ok, or the error code).",
@@ -270,10 +274,28 @@ func (s *Sender) Run(ctx context.Context) error {
 	}
 }
 
+// backoffState is a channel's run of failed deliveries.
+type backoffState struct {
+	failures int
+	until    time.Time
+}
+
 // work sends one channel's entries, most urgent first, until none is left.
 func (s *Sender) work(ctx context.Context, ch string, wake <-chan struct{}) {
 	lim := s.channelLimiter(ch)
 	for ctx.Err() == nil {
+		// While deliveries to the channel fail (Slack down, network), the
+		// whole channel backs off rather than each entry on its own clock:
+		// when Slack recovers, the backlog goes out in priority order.
+		s.mu.Lock()
+		until := s.failing[ch].until
+		s.mu.Unlock()
+		if d := until.Sub(s.now()); d > 0 {
+			if !sleep(ctx, d, nil) {
+				return
+			}
+			continue
+		}
 		// Take the send slot before choosing what to send: the entry sent
 		// is then the most urgent one when the slot opens, so a critical
 		// alert arriving behind a backlog waits at most one slot.
@@ -331,6 +353,9 @@ func (s *Sender) deliver(ctx context.Context, e outbox.Entry, lim *rate.Limiter)
 	// be sent again after the restart.
 	ctx = context.WithoutCancel(ctx)
 	if err == nil {
+		s.mu.Lock()
+		delete(s.failing, n.Key.Channel)
+		s.mu.Unlock()
 		s.deliveries.WithLabelValues(result).Inc()
 		if err := s.outbox.Done(ctx, e); err != nil {
 			logger.Error("Cannot mark a delivered entry done; it may be sent again", "err", err)
@@ -351,20 +376,24 @@ func (s *Sender) deliver(ctx context.Context, e outbox.Entry, lim *rate.Limiter)
 		f = &Failure{Class: Retry, Code: "store", Err: err}
 	}
 	now := s.now()
-	at := now.Add(backoff(e.Attempts))
-	if f.RateLimited {
-		ra := f.RetryAfter
-		if ra <= 0 {
-			ra = s.limits.RateLimitedBackoff
-		}
-		at = now.Add(ra)
+	// The entry is ready again at once; what delays it is the pause of the
+	// rate-limited scope (see call) or the channel's backoff.
+	var at time.Time
+	if f.Class == Retry && !f.RateLimited {
+		s.mu.Lock()
+		b := s.failing[n.Key.Channel]
+		b.until = now.Add(backoff(b.failures))
+		b.failures++
+		s.failing[n.Key.Channel] = b
+		s.mu.Unlock()
+		at = b.until
 	}
 	switch {
 	case f.Class == Retry && now.Sub(e.FirstAt) < s.limits.MaxAge:
 		s.deliveries.WithLabelValues(deliveredRetry).Inc()
 		s.retries.Inc()
-		logger.Warn("Delivery failed; will retry", "err", err, "code", f.Code, "attempt", e.Attempts+1, "retry_at", at)
-		if err := s.outbox.Retry(ctx, e, at, f); err != nil {
+		logger.Warn("Delivery failed; will retry", "err", err, "code", f.Code, "attempt", e.Attempts+1, "not_before", at)
+		if err := s.outbox.Retry(ctx, e, time.Time{}, f); err != nil {
 			logger.Error("Cannot reschedule an entry", "err", err)
 		}
 	default:
