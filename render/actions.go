@@ -1,0 +1,287 @@
+package render
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/slack-go/slack"
+)
+
+// defaultSilenceDurations are the silence choices of a route that sets none.
+func defaultSilenceDurations() []time.Duration {
+	return []time.Duration{time.Hour, 4 * time.Hour, 24 * time.Hour}
+}
+
+// actionsBlock holds the controls of a firing group: the silence select,
+// acknowledge or unacknowledge, unsilence, and the runbook actions whose
+// matchers fit the group. It stays within budgetActions runes and Slack's 25
+// elements; a control that does not fit is left out.
+func actionsBlock(g *group) slack.Block {
+	var elems []slack.BlockElement
+	used := 0
+	add := func(e slack.BlockElement) {
+		c := elementText(e)
+		if len(elems) == maxActionElements || used+c > budgetActions {
+			return
+		}
+		elems = append(elems, e)
+		used += c
+	}
+	add(silenceSelect(g.in.Options.SilenceDurations))
+	if g.in.State.Acked != nil {
+		add(slack.NewButtonBlockElement(ActionUnack, buttonValue, plainText("Unacknowledge")))
+	} else {
+		add(slack.NewButtonBlockElement(ActionAck, buttonValue, plainText("Acknowledge")))
+	}
+	if g.in.State.Silenced != nil {
+		add(slack.NewButtonBlockElement(ActionUnsilence, buttonValue, plainText("Unsilence")))
+	}
+
+	// Slack wants action_ids unique within the block; the interaction side
+	// tells actions apart by them.
+	taken := map[string]bool{ActionSilence: true, ActionAck: true, ActionUnack: true, ActionUnsilence: true}
+	common := labelSet(g.data.CommonLabels)
+	for _, a := range g.in.Options.Actions {
+		if a.ID == "" || runes(a.ID) > maxID || taken[a.ID] || !matches(a, common) {
+			continue
+		}
+		taken[a.ID] = true
+		add(actionButton(a))
+	}
+	return slack.NewActionBlock(blockActions, elems...)
+}
+
+func labelSet(kv map[string]string) model.LabelSet {
+	ls := make(model.LabelSet, len(kv))
+	for k, v := range kv {
+		ls[model.LabelName(k)] = model.LabelValue(v)
+	}
+	return ls
+}
+
+// matches reports whether the action's matchers all match the group's
+// common labels, as Alertmanager matches a route. An action without
+// matchers fits every group.
+func matches(a Action, common model.LabelSet) bool {
+	if slices.Contains(a.Matchers, nil) {
+		return false
+	}
+	return a.Matchers.Matches(common)
+}
+
+// silenceSelect offers the route's silence durations. Option values are Go
+// durations (1h, 30m) that time.ParseDuration reads back.
+func silenceSelect(durations []time.Duration) slack.BlockElement {
+	var opts []*slack.OptionBlockObject
+	used := 0
+	seen := map[time.Duration]bool{}
+	add := func(ds []time.Duration) {
+		for _, d := range ds {
+			if d <= 0 || seen[d] || len(opts) == maxSelectOptions {
+				continue
+			}
+			text := clip(durationText(d), maxOptionText)
+			if used+runes(text) > budgetSelect {
+				continue
+			}
+			seen[d] = true
+			used += runes(text)
+			opts = append(opts, slack.NewOptionBlockObject(durationValue(d), plainText(text), nil))
+		}
+	}
+	add(durations)
+	if len(opts) == 0 {
+		add(defaultSilenceDurations())
+	}
+	return slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Silence for…"), ActionSilence, opts...)
+}
+
+// durationValue writes d as a Go duration without zero units: 1h, 1h30m,
+// 30m.
+func durationValue(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// durationText writes d for people, in its two largest units: "1 hour",
+// "1 hour 30 minutes", "2 days".
+func durationText(d time.Duration) string {
+	units := []struct {
+		size      time.Duration
+		one, many string
+	}{
+		{24 * time.Hour, "day", "days"},
+		{time.Hour, "hour", "hours"},
+		{time.Minute, "minute", "minutes"},
+		{time.Second, "second", "seconds"},
+	}
+	var parts []string
+	for _, u := range units {
+		if n := d / u.size; n > 0 {
+			parts = append(parts, plural(int(min(n, maxInt)), u.one, u.many))
+			d -= n * u.size
+		}
+		if len(parts) == 2 {
+			break
+		}
+	}
+	if len(parts) == 0 {
+		return d.String()
+	}
+	return strings.Join(parts, " ")
+}
+
+// actionButton is a runbook action's button, its texts cut to Slack's
+// limits (button text 75, confirm title 100, text 300, confirm and deny 30).
+func actionButton(a Action) slack.BlockElement {
+	label := oneLine(a.Label)
+	if label == "" {
+		label = oneLine(a.ID)
+	}
+	b := slack.NewButtonBlockElement(a.ID, buttonValue, plainText(clip(label, maxButtonText)))
+	if s := slack.Style(a.Style); s == slack.StylePrimary || s == slack.StyleDanger {
+		b.Style = s
+	}
+	if c := a.Confirm; c != nil {
+		b.Confirm = slack.NewConfirmationBlockObject(
+			plainText(clip(cmp.Or(oneLine(c.Title), "Are you sure?"), maxConfirmTitle)),
+			plainText(clip(cmp.Or(strings.TrimSpace(c.Text), label+"?"), maxConfirmText)),
+			plainText(clip(cmp.Or(oneLine(c.Confirm), "Yes"), maxConfirmButton)),
+			plainText(clip(cmp.Or(oneLine(c.Deny), "Cancel"), maxConfirmButton)),
+		)
+	}
+	return b
+}
+
+// stateBlock shows what people did to the group: acknowledgement, silence,
+// approvals so far and the last action results, newest first.
+func stateBlock(g *group) slack.Block {
+	st := g.in.State
+	now := g.in.Now
+	var lines []string
+	if m := st.Acked; m != nil {
+		lines = append(lines, "👀 Acknowledged by "+who(m.By)+at(" at ", m.At, now))
+	}
+	if m := st.Silenced; m != nil {
+		lines = append(lines, "🔕 Silenced by "+who(m.By)+at(" until ", m.Until, now))
+	}
+	for _, id := range approvalOrder(st.Approvals, g.in.Options.Actions) {
+		users := st.Approvals[id]
+		a := findAction(g.in.Options.Actions, id)
+		progress := plural(len(users), "approval", "approvals")
+		if a.Approvals > 0 {
+			progress = fmt.Sprintf("%d/%d approvals", len(users), a.Approvals)
+		}
+		names := make([]string, 0, min(len(users), maxUsersShown)+1)
+		for _, u := range users[:min(len(users), maxUsersShown)] {
+			names = append(names, who(u))
+		}
+		if len(users) > maxUsersShown {
+			names = append(names, fmt.Sprintf("+%d", len(users)-maxUsersShown))
+		}
+		lines = append(lines, actionLabel(a, id)+": "+progress+" ("+strings.Join(names, ", ")+")")
+	}
+	for _, r := range slices.Backward(st.Results) {
+		icon, detail := "✅", "ok"
+		if !r.OK {
+			icon, detail = "❌", "failed"
+		}
+		if d := oneLine(r.Detail); d != "" {
+			detail = d
+		}
+		a := findAction(g.in.Options.Actions, r.Action)
+		lines = append(lines, icon+" "+actionLabel(a, r.Action)+" by "+who(r.By)+": "+clipEscaped(detail, capStateLine/2))
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	text := fitLines(len(lines), func(i int) string { return lines[i] }, 0, min(budgetState, maxTextObject))
+	if text == "" {
+		return nil
+	}
+	return slack.NewContextBlock(blockState, mrkdwn(text))
+}
+
+// approvalOrder lists the actions with approvals: configured ones in
+// configuration order, then any others by id.
+func approvalOrder(approvals map[string][]User, actions []Action) []string {
+	var ids, rest []string
+	seen := map[string]bool{}
+	for _, a := range actions {
+		if len(approvals[a.ID]) > 0 && !seen[a.ID] {
+			ids = append(ids, a.ID)
+			seen[a.ID] = true
+		}
+	}
+	for id, users := range approvals {
+		if len(users) > 0 && !seen[id] {
+			rest = append(rest, id)
+		}
+	}
+	slices.Sort(rest)
+	return append(ids, rest...)
+}
+
+func findAction(actions []Action, id string) Action {
+	for _, a := range actions {
+		if a.ID == id {
+			return a
+		}
+	}
+	return Action{ID: id}
+}
+
+// actionLabel names an action for state lines, escaped.
+func actionLabel(a Action, id string) string {
+	return clipEscaped(cmp.Or(oneLine(a.Label), oneLine(id), "action"), maxButtonText)
+}
+
+// who mentions a Slack user by id when the id looks like one, so Slack
+// shows the current name; otherwise it writes the name, escaped.
+func who(u User) string {
+	if isUserID(u.ID) {
+		return "<@" + u.ID + ">"
+	}
+	return clipEscaped(cmp.Or(oneLine(u.Name), oneLine(u.ID), "someone"), capUserName)
+}
+
+// isUserID reports whether s has the shape of a Slack user id (U0123ABCD,
+// W0123ABCD): upper-case letters and digits.
+func isUserID(s string) bool {
+	if len(s) < 2 || len(s) > 20 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// at writes prefix and t's UTC clock time, with the date when t is not on
+// now's day; "" for the zero time.
+func at(prefix string, t, now time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.UTC()
+	layout := "15:04 UTC"
+	if !now.IsZero() {
+		ny, nm, nd := now.UTC().Date()
+		if y, m, d := t.Date(); y != ny || m != nm || d != nd {
+			layout = "2006-01-02 15:04 UTC"
+		}
+	}
+	return prefix + t.Format(layout)
+}

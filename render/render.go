@@ -1,0 +1,679 @@
+// Package render owns how an alert group looks in Slack: it turns the group
+// as Alertmanager sent it, what people did to it through Slack and the
+// route's options into a Block Kit message that keeps every Block Kit limit,
+// with a plain-text fallback; it writes the thread summaries of what changed
+// between two notifications; and it checks messages against Slack's limits.
+//
+// The package does no I/O and reads no clock: the time comes in as data, so
+// every output is a pure function of its input and golden files can pin it.
+package render
+
+import (
+	"cmp"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/common/model"
+	"github.com/slack-go/slack"
+)
+
+// Block ids. They are stable so that the interaction side can find the
+// actions block, and unique as Slack requires within a message.
+const (
+	blockHeader  = "header"
+	blockStatus  = "status"
+	blockContext = "context"
+	blockHint    = "hint"
+	blockAlerts  = "alerts"
+	blockLinks   = "links"
+	blockState   = "state"
+	blockActions = "actions"
+)
+
+// buttonValue is the value of every button. Interactions find their group
+// by channel and message ts, so the value only names the format, leaving
+// room to change it later; it stays far below the 2000-character limit.
+const buttonValue = "v1"
+
+// Rune budgets of the blocks. Their sum stays below maxBlockText with room
+// for at least minAlertsText of alert list, which takes what is left. The
+// budgets are per block, so that one long annotation cannot crowd out the
+// buttons.
+const (
+	budgetStatus  = 500
+	budgetActions = 4000
+	budgetSelect  = 1000 // silence select, within budgetActions
+	budgetState   = 1500
+	budgetHint    = 1000
+	budgetContext = 1500
+	budgetLinks   = 2000
+	minAlertsText = 1000
+)
+
+// The budgets must leave room for the alert list: this constant overflows,
+// failing the build, if they do not.
+const _ = uint(maxBlockText - maxHeaderText - budgetStatus - budgetActions -
+	budgetState - budgetHint - budgetContext - budgetLinks - minAlertsText)
+
+// Per-item caps, in runes, that keep one long label or annotation from
+// taking a whole block.
+const (
+	capLabelName    = 30
+	capFieldValue   = 110
+	capLineValue    = 60
+	capIdent        = 200
+	capAlertSummary = 200
+	capLineURL      = 400
+	capLinkURL      = 500
+	capStateLine    = 600
+	capUserName     = 40
+	capSeverity     = 40
+	capMention      = 300
+	capTitle        = maxHeaderText
+	capTextSummary  = 1000
+	maxUsersShown   = 10
+)
+
+// Label names and annotation keys with a meaning for the rendering.
+const (
+	labelAlertname  = "alertname"
+	labelSeverity   = "severity"
+	annotActionHint = "action_hint"
+	annotSummary    = "summary"
+	annotDesc       = "description"
+	annotRunbook    = "runbook_url"
+	annotDashboard  = "dashboard_url"
+)
+
+// Render renders an alert group as a Slack message. The message passes
+// Validate whatever the input: long values are cut by runes with a visible
+// "…" and lists end in "…and N more".
+func Render(in Input) Message {
+	g := newGroup(in)
+	header := headerBlock(g)
+	status := statusBlock(g, "")
+	var actions slack.Block
+	if !g.resolved {
+		actions = actionsBlock(g)
+	}
+	state := stateBlock(g)
+	hint := hintBlock(g)
+	context := contextBlock(g)
+	links := linksBlock(g)
+
+	used := 0
+	for _, b := range []slack.Block{header, status, actions, state, hint, context, links} {
+		used += blockText(b)
+	}
+	alerts := alertsBlock(g, min(maxSectionText, maxBlockText-used))
+
+	var blocks []slack.Block
+	for _, b := range []slack.Block{header, status, context, hint, alerts, links, state, actions} {
+		if b != nil {
+			blocks = append(blocks, b)
+		}
+	}
+	return Message{Text: fallbackText(g), Blocks: slack.Blocks{BlockSet: blocks}}
+}
+
+// Minimal renders a small message for an alert group: the header, one status
+// section and the actions. It is what to send when Slack rejects the full
+// rendering with invalid_blocks or msg_blocks_too_long.
+func Minimal(in Input) Message {
+	g := newGroup(in)
+	n := len(g.data.Alerts) + int(min(g.truncated, uint64(maxInt)))
+	note := plural(n, "alert", "alerts") + "; details left out"
+	blocks := []slack.Block{headerBlock(g), statusBlock(g, note)}
+	if !g.resolved {
+		blocks = append(blocks, actionsBlock(g))
+	}
+	return Message{Text: fallbackText(g), Blocks: slack.Blocks{BlockSet: blocks}}
+}
+
+// maxInt bounds counts taken from uint64 input.
+const maxInt = 1<<31 - 1
+
+// group is what the blocks are built from: the input and what is derived
+// from it once.
+type group struct {
+	in        Input
+	data      *template.Data // never nil
+	truncated uint64
+	resolved  bool
+	title     string // one line, not escaped
+	severity  string // lower case, "none" when unknown
+	firing    int    // firing alerts in the list
+	start     time.Time
+	end       time.Time
+}
+
+func newGroup(in Input) *group {
+	g := &group{in: in, data: in.Group, truncated: in.TruncatedAlerts}
+	if g.data == nil {
+		g.data = &template.Data{}
+	}
+	g.resolved = g.data.Status == "resolved"
+	g.title = groupTitle(g.data, in.GroupKey)
+	g.severity = groupSeverity(g.data)
+	for _, a := range g.data.Alerts {
+		if a.Status == "firing" {
+			g.firing++
+		}
+		if !a.StartsAt.IsZero() && (g.start.IsZero() || a.StartsAt.Before(g.start)) {
+			g.start = a.StartsAt
+		}
+		if !a.EndsAt.IsZero() && a.EndsAt.After(g.end) {
+			g.end = a.EndsAt
+		}
+	}
+	return g
+}
+
+// groupTitle names the group: its alertname, else the group key.
+func groupTitle(d *template.Data, groupKey string) string {
+	for _, s := range []string{d.GroupLabels[labelAlertname], d.CommonLabels[labelAlertname], groupKey} {
+		if s = oneLine(s); s != "" {
+			return s
+		}
+	}
+	return "Alert group"
+}
+
+// severityRank orders the severities amslack knows; unknown ones rank
+// lowest.
+func severityRank(s string) int {
+	switch s {
+	case "critical":
+		return 5
+	case "error":
+		return 4
+	case "warning":
+		return 3
+	case "info":
+		return 2
+	case "none":
+		return 1
+	}
+	return 0
+}
+
+// groupSeverity is the common severity label, else the highest severity
+// among the alerts.
+func groupSeverity(d *template.Data) string {
+	if s := normSeverity(d.CommonLabels[labelSeverity]); s != "" {
+		return s
+	}
+	best := ""
+	for _, a := range d.Alerts {
+		s := normSeverity(a.Labels[labelSeverity])
+		if s == "" {
+			continue
+		}
+		if best == "" || severityRank(s) > severityRank(best) ||
+			severityRank(s) == severityRank(best) && s < best {
+			best = s
+		}
+	}
+	if best == "" {
+		return "none"
+	}
+	return best
+}
+
+func normSeverity(s string) string { return strings.ToLower(oneLine(s)) }
+
+// severityLabel is the icon and bold word shown for a severity, escaped.
+func severityLabel(s string) string {
+	switch s {
+	case "critical":
+		return "🔴 *Critical*"
+	case "error":
+		return "🟠 *Error*"
+	case "warning":
+		return "🟡 *Warning*"
+	case "info":
+		return "🔵 *Info*"
+	case "none":
+		return "⚪ *None*"
+	}
+	r := []rune(s)
+	word := strings.ToUpper(string(r[:1])) + string(r[1:])
+	return "⚪ *" + clipEscaped(word, capSeverity) + "*"
+}
+
+// headerBlock shows the title and the state of the group.
+func headerBlock(g *group) slack.Block {
+	prefix, suffix := "🔥 ", " — firing"
+	switch {
+	case g.resolved:
+		prefix, suffix = "✅ ", " — resolved"
+	case g.firing > 0:
+		suffix = fmt.Sprintf(" — %d firing", g.firing)
+	}
+	title := clip(g.title, capTitle-runes(prefix)-runes(suffix))
+	return slack.NewHeaderBlock(plainText(prefix+title+suffix), slack.HeaderBlockOptionBlockID(blockHeader))
+}
+
+// statusText says how long the group has been firing, or how long it fired.
+func statusText(g *group) string {
+	if g.resolved {
+		if g.start.IsZero() || g.end.IsZero() || g.end.Before(g.start) {
+			return "Resolved"
+		}
+		return "Resolved after " + humanDuration(g.end.Sub(g.start))
+	}
+	if g.start.IsZero() || g.in.Now.IsZero() {
+		return "Firing"
+	}
+	return "Firing for " + humanDuration(g.in.Now.Sub(g.start))
+}
+
+// statusBlock shows severity, status and, while firing, the mention the
+// route configures for the severity. note, if any, goes on a second line.
+func statusBlock(g *group, note string) slack.Block {
+	s := severityLabel(g.severity) + " · " + statusText(g)
+	if m := oneLine(g.in.Options.Mentions[g.severity]); m != "" && !g.resolved {
+		// Mentions come from configuration and are mrkdwn on purpose
+		// (<!here>, <!subteam^…>), so they are cut but not escaped.
+		s += " " + clip(m, capMention)
+	}
+	if note != "" {
+		s += "\n" + clipEscaped(note, capMention)
+	}
+	return slack.NewSectionBlock(mrkdwn(s), nil, nil, slack.SectionBlockOptionBlockID(blockStatus))
+}
+
+// labelRank orders the labels that tell groups apart best first.
+func labelRank(name string) int {
+	switch name {
+	case labelAlertname:
+		return 0
+	case "service":
+		return 1
+	case "env":
+		return 2
+	case "environment":
+		return 3
+	case "region":
+		return 4
+	case "cluster":
+		return 5
+	case "namespace":
+		return 6
+	case "job":
+		return 7
+	case "instance":
+		return 8
+	}
+	return 9
+}
+
+// orderedNames returns the names of kv for which keep is true, the
+// preferred ones first, then the rest sorted.
+func orderedNames(kv template.KV, keep func(name, value string) bool) []string {
+	names := make([]string, 0, len(kv))
+	for k, v := range kv {
+		if keep(k, v) {
+			names = append(names, k)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		return cmp.Or(cmp.Compare(labelRank(a), labelRank(b)), strings.Compare(a, b))
+	})
+	return names
+}
+
+// contextBlock shows the group's common labels, other than the name and
+// severity already shown, as section fields.
+func contextBlock(g *group) slack.Block {
+	common := g.data.CommonLabels
+	names := orderedNames(common, func(k, _ string) bool {
+		return k != labelAlertname && k != labelSeverity
+	})
+	if len(names) == 0 {
+		return nil
+	}
+	shown := len(names)
+	if shown > maxSectionFields {
+		shown = maxSectionFields - 1 // the last field says how many are left out
+	}
+	// Each field takes at most 2+capLabelName+1+capFieldValue runes, so ten
+	// stay within budgetContext and far below Slack's 2000 per field.
+	fields := make([]*slack.TextBlockObject, 0, shown+1)
+	for _, k := range names[:shown] {
+		f := "*" + clipEscaped(oneLine(k), capLabelName) + "*\n" + clipEscaped(oneLine(common[k]), capFieldValue)
+		fields = append(fields, mrkdwn(f))
+	}
+	if shown < len(names) {
+		fields = append(fields, mrkdwn(more(len(names)-shown)))
+	}
+	return slack.NewSectionBlock(nil, fields, nil, slack.SectionBlockOptionBlockID(blockContext))
+}
+
+// annotation is the first non-blank of keys among the common annotations,
+// else among the first alert's.
+func annotation(d *template.Data, keys ...string) string {
+	for _, k := range keys {
+		if v := strings.TrimSpace(d.CommonAnnotations[k]); v != "" {
+			return v
+		}
+	}
+	if len(d.Alerts) > 0 {
+		for _, k := range keys {
+			if v := strings.TrimSpace(d.Alerts[0].Annotations[k]); v != "" {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+func hintText(d *template.Data) string {
+	return annotation(d, annotActionHint, annotSummary, annotDesc)
+}
+
+// hintBlock shows what to do about the group, or what it is about.
+func hintBlock(g *group) slack.Block {
+	h := hintText(g.data)
+	if h == "" {
+		return nil
+	}
+	return slack.NewSectionBlock(mrkdwn(clipEscaped(h, budgetHint)), nil, nil, slack.SectionBlockOptionBlockID(blockHint))
+}
+
+// alertIdent names an alert by the labels that set it apart from the
+// group's common labels, not escaped; "" when none do.
+func alertIdent(a *template.Alert, common template.KV) string {
+	names := orderedNames(a.Labels, func(k, v string) bool {
+		cv, ok := common[k]
+		return !ok || cv != v
+	})
+	var b strings.Builder
+	for i, k := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(clip(oneLine(k), capLabelName))
+		b.WriteByte('=')
+		b.WriteString(clip(oneLine(a.Labels[k]), capLineValue))
+		if b.Len() > 4*capIdent {
+			break // long enough to be cut below; stop copying labels
+		}
+	}
+	return clip(b.String(), capIdent)
+}
+
+// alertName names an alert when no label sets it apart, not escaped.
+func alertName(a *template.Alert) string {
+	for _, s := range []string{a.Labels[labelAlertname], a.Fingerprint} {
+		if s = oneLine(s); s != "" {
+			return clip(s, capIdent)
+		}
+	}
+	return "alert"
+}
+
+func alertSummary(a *template.Alert) string {
+	for _, k := range []string{annotSummary, annotDesc} {
+		if v := oneLine(a.Annotations[k]); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// alertLine is one alert in the list: status, what sets it apart, its
+// summary and a link to its source. It is at most about 850 runes.
+func alertLine(a *template.Alert, common template.KV) string {
+	var b strings.Builder
+	if a.Status == "firing" {
+		b.WriteString("🔥 ")
+	} else {
+		b.WriteString("✅ ")
+	}
+	ident := alertIdent(a, common)
+	sum := alertSummary(a)
+	if ident == "" && sum == "" {
+		ident = alertName(a)
+	}
+	b.WriteString(clipEscaped(ident, capIdent))
+	if sum != "" {
+		if ident != "" {
+			b.WriteString(" — ")
+		}
+		b.WriteString(clipEscaped(sum, capAlertSummary))
+	}
+	if u := webURL(a.GeneratorURL, capLineURL); u != "" {
+		b.WriteString(" · ")
+		b.WriteString(link(u, "source"))
+	}
+	return b.String()
+}
+
+// alertsBlock lists the alerts, firing first, within limit runes.
+func alertsBlock(g *group, limit int) slack.Block {
+	alerts := g.data.Alerts
+	if len(alerts) == 0 && g.truncated == 0 {
+		return nil
+	}
+	type entry struct {
+		i      int
+		firing bool
+		key    string
+	}
+	order := make([]entry, len(alerts))
+	for i := range alerts {
+		order[i] = entry{i: i, firing: alerts[i].Status == "firing", key: labelsKey(alerts[i].Labels)}
+	}
+	slices.SortStableFunc(order, func(a, b entry) int {
+		if a.firing != b.firing {
+			if a.firing {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(strings.Compare(a.key, b.key), strings.Compare(alerts[a.i].Fingerprint, alerts[b.i].Fingerprint))
+	})
+	text := fitLines(len(order), func(i int) string {
+		return alertLine(&alerts[order[i].i], g.data.CommonLabels)
+	}, g.truncated, limit)
+	if text == "" {
+		return nil
+	}
+	return slack.NewSectionBlock(mrkdwn(text), nil, nil, slack.SectionBlockOptionBlockID(blockAlerts))
+}
+
+// labelsKey writes labels sorted by name, for ordering alerts. It is
+// cheaper than KV.String, which matters with a thousand alerts.
+func labelsKey(kv template.KV) string {
+	names := make([]string, 0, len(kv))
+	size := 0
+	for k, v := range kv {
+		names = append(names, k)
+		size += len(k) + len(v) + 2
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	b.Grow(size)
+	for _, k := range names {
+		b.WriteString(k)
+		b.WriteByte(0)
+		b.WriteString(kv[k])
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// fitLines joins line(0) … line(n-1) with newlines, as many as fit in limit
+// runes, and ends with "…and N more" for the lines left out plus hidden
+// items that are not in the list at all. Lines are computed only as far as
+// they can be shown.
+func fitLines(n int, line func(i int) string, hidden uint64, limit int) string {
+	var b strings.Builder
+	// ends[i] and used[i] are the byte length and rune count of the text
+	// holding the first i lines.
+	ends, used := []int{0}, []int{0}
+	for i := range n {
+		l := line(i)
+		cost := runes(l)
+		if i > 0 {
+			cost++
+		}
+		if used[i]+cost > limit {
+			break
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(l)
+		ends, used = append(ends, b.Len()), append(used, used[i]+cost)
+	}
+	shown := len(ends) - 1
+	if shown == n && hidden == 0 {
+		return b.String()
+	}
+	// Take lines back until the tail fits after them.
+	for ; shown >= 0; shown-- {
+		t := moreU(uint64(n-shown) + hidden)
+		if shown > 0 {
+			t = "\n" + t
+		}
+		if used[shown]+runes(t) <= limit {
+			return b.String()[:ends[shown]] + t
+		}
+	}
+	return ""
+}
+
+func moreU(n uint64) string { return fmt.Sprintf("…and %d more", n) }
+
+// linksBlock links to the runbook, the dashboard, the alert's source and
+// Alertmanager's pages for the group.
+func linksBlock(g *group) slack.Block {
+	d := g.data
+	var elems []slack.MixedElement
+	used := 0
+	add := func(icon, label, u string) {
+		if u == "" || len(elems) == maxContextElements {
+			return
+		}
+		s := icon + " " + link(u, label)
+		if used+runes(s) > budgetLinks {
+			return
+		}
+		elems = append(elems, mrkdwn(s))
+		used += runes(s)
+	}
+	add("📖", "Runbook", webURL(annotation(d, annotRunbook), capLinkURL))
+	add("📊", "Dashboard", webURL(annotation(d, annotDashboard), capLinkURL))
+	for _, a := range d.Alerts {
+		if u := webURL(a.GeneratorURL, capLinkURL); u != "" {
+			add("🔎", "Source", u)
+			break
+		}
+	}
+	filter := matcherString(d.GroupLabels)
+	add("🔕", "Silence in Alertmanager", alertmanagerURL(d.ExternalURL, "silences/new", filter))
+	add("🚨", "Alertmanager", alertmanagerURL(d.ExternalURL, "alerts", filter))
+	if len(elems) == 0 {
+		return nil
+	}
+	return slack.NewContextBlock(blockLinks, elems...)
+}
+
+// alertmanagerURL is a page of Alertmanager's web UI filtered by the
+// matchers, or unfiltered when the filter makes it too long; "" when the
+// external URL is not an http(s) URL.
+func alertmanagerURL(external, page, filter string) string {
+	base := strings.TrimRight(strings.TrimSpace(external), "/")
+	if webURL(base, capLinkURL) == "" {
+		return ""
+	}
+	base += "/#/" + page
+	if filter != "" {
+		q := strings.ReplaceAll(url.QueryEscape(filter), "+", "%20")
+		if u := webURL(base+"?filter="+q, capLinkURL); u != "" {
+			return u
+		}
+	}
+	return webURL(base, capLinkURL)
+}
+
+// matcherString writes labels as Alertmanager matchers:
+// {alertname="DiskFull", cluster="prod"}; "" for no labels.
+func matcherString(kv template.KV) string {
+	if len(kv) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, p := range kv.SortedPairs() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if model.LegacyValidation.IsValidLabelName(p.Name) {
+			b.WriteString(p.Name)
+		} else {
+			b.WriteString(quoteMatcher(p.Name))
+		}
+		b.WriteByte('=')
+		b.WriteString(quoteMatcher(p.Value))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// quoteMatcher quotes s as Alertmanager's matcher parser reads it.
+func quoteMatcher(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+}
+
+// fallbackText is the top-level text: notifications, screen readers and
+// clients that cannot show blocks use it. Slack reads it as mrkdwn, so it
+// is escaped: a label such as <!channel> must not notify anyone.
+func fallbackText(g *group) string {
+	var b strings.Builder
+	if g.resolved {
+		b.WriteString("[RESOLVED] ")
+	} else if g.firing == 0 {
+		b.WriteString("[FIRING] ")
+	} else {
+		fmt.Fprintf(&b, "[FIRING:%d] ", g.firing)
+	}
+	b.WriteString(clip(g.title, capTitle))
+	if g.severity != "none" {
+		b.WriteString(" (" + clip(g.severity, capSeverity) + ")")
+	}
+	if h := oneLine(hintText(g.data)); h != "" {
+		b.WriteString(" — " + clip(h, capTextSummary))
+	}
+	return clipEscaped(b.String(), maxText)
+}
+
+// humanDuration writes d the short way: 45s, 23m, 2h 5m, 3d 4h.
+func humanDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", d/time.Second)
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	case d < 24*time.Hour:
+		h, m := d/time.Hour, d%time.Hour/time.Minute
+		if m == 0 {
+			return fmt.Sprintf("%dh", h)
+		}
+		return fmt.Sprintf("%dh %dm", h, m)
+	}
+	days, h := d/(24*time.Hour), d%(24*time.Hour)/time.Hour
+	if h == 0 {
+		return fmt.Sprintf("%dd", days)
+	}
+	return fmt.Sprintf("%dd %dh", days, h)
+}
