@@ -214,7 +214,7 @@ func (h *Handler) serve(r *http.Request) (string, error) {
 			return resultTooLarge, fail(http.StatusRequestEntityTooLarge, resultTooLarge,
 				"body exceeds webhook.max_body_bytes (%d bytes)", s.MaxBodyBytes)
 		}
-		return resultUnavailable, fail(http.StatusBadRequest, resultInvalid, "read body: %v", err)
+		return resultInvalid, fail(http.StatusBadRequest, resultInvalid, "read body: %v", err)
 	}
 	m, err := Decode(body)
 	if err != nil {

@@ -8,6 +8,7 @@ package sender
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -478,6 +479,17 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		}
 	}
 
+	if summary != "" && g.TS != "" && !n.Key.IsWebhook() {
+		// The reply goes before the store learns the new state: if it fails
+		// or shutdown interrupts it, the entry is delivered again, and the
+		// same summary is computed from the same stored state.
+		if err := s.reply(ctx, n.Key.Channel, g.TS, summary, lim); err != nil {
+			s.replies.WithLabelValues("failed").Inc()
+			return "", err
+		}
+		s.replies.WithLabelValues("ok").Inc()
+	}
+
 	result := deliveredUpdated
 	switch {
 	case fresh:
@@ -508,17 +520,6 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		// Slack has the message but the store does not know it: retrying
 		// could post twice, which is better than losing the notification.
 		return "", err
-	}
-
-	if summary != "" && ts != "" && !n.Key.IsWebhook() {
-		// Thread replies are a courtesy: the message itself is already
-		// right, so a failed reply is counted and logged, not retried.
-		if err := s.reply(ctx, n.Key.Channel, ts, summary, lim); err != nil {
-			s.replies.WithLabelValues("failed").Inc()
-			logger.Warn("Thread reply failed", "err", err)
-		} else {
-			s.replies.WithLabelValues("ok").Inc()
-		}
 	}
 	return result, nil
 }
@@ -584,7 +585,7 @@ func (s *Sender) webhook(ctx context.Context, dest, url string, in render.Input)
 
 func (s *Sender) reply(ctx context.Context, channel, ts, text string, lim *rate.Limiter) error {
 	if err := lim.Wait(ctx); err != nil {
-		return err
+		return fmt.Errorf("wait for a send slot: %w", err)
 	}
 	return s.call(ctx, methodPost, func(ctx context.Context) error {
 		_, _, err := s.slack.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(ts))
