@@ -1,0 +1,92 @@
+// Package store owns what amslack remembers about each alert group in each
+// destination: the Slack message that shows it, the status and alerts last
+// delivered, and what people did to it through Slack. It defines the Store
+// interface and two implementations: Bolt, embedded in the process's bbolt
+// database, and Redis, shared by several replicas.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/render"
+)
+
+// Statuses of an alert group, as Alertmanager names them.
+const (
+	StatusFiring   = "firing"
+	StatusResolved = "resolved"
+)
+
+// Group is what amslack keeps per alert group and destination.
+type Group struct {
+	Key receiver.Key `json:"key"`
+	// Route is the name of the route that last matched.
+	Route string `json:"route,omitempty"`
+	// TS is the Slack message's ts: empty until the message is posted, and
+	// always for a webhook route, because incoming webhooks return no ts.
+	TS string `json:"ts,omitempty"`
+	// Status is StatusFiring or StatusResolved as last delivered.
+	Status string `json:"status,omitempty"`
+	// Alerts maps each alert's fingerprint to its status as last delivered.
+	Alerts map[string]string `json:"alerts,omitempty"`
+	// Message is the last delivered notification; clicks re-render it.
+	Message *receiver.Message `json:"message,omitempty"`
+	// State holds acks, silences, approvals and action results.
+	State render.State `json:"state"`
+
+	FirstAt    time.Time `json:"first_at,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+}
+
+// Store keeps Groups. Implementations are safe for concurrent use, also by
+// several processes where the implementation is shared (Redis).
+type Store interface {
+	// Get returns the group stored under key; found is false if there is
+	// none.
+	Get(ctx context.Context, key receiver.Key) (g Group, found bool, err error)
+	// Update runs fn on the group stored under key, or on a zero Group with
+	// Key set and found false if there is none, and stores what fn leaves,
+	// atomically. An error from fn aborts the update and is returned as is.
+	// fn may run more than once when a concurrent writer got there first, so
+	// it must not do anything but change g. Update keeps g.Key as key.
+	Update(ctx context.Context, key receiver.Key, fn func(g *Group, found bool) error) (Group, error)
+	// ByMessage returns the group whose Slack message is ts in channel.
+	ByMessage(ctx context.Context, channel, ts string) (g Group, found bool, err error)
+	// Delete removes the group stored under key, if any.
+	Delete(ctx context.Context, key receiver.Key) error
+	// Prune deletes the resolved groups whose ResolvedAt is before before and
+	// returns how many it deleted.
+	Prune(ctx context.Context, before time.Time) (int, error)
+	// List returns every group, ordered by Key.String. It reads the whole
+	// store: it is meant for small deployments and for reconciliation.
+	List(ctx context.Context) ([]Group, error)
+}
+
+// prunable reports whether Prune deletes g.
+func prunable(g Group, before time.Time) bool {
+	return g.Status == StatusResolved && !g.ResolvedAt.IsZero() && g.ResolvedAt.Before(before)
+}
+
+// messageKey is the secondary index key of a Slack message.
+func messageKey(channel, ts string) string { return channel + "\x1f" + ts }
+
+func encodeGroup(g Group) ([]byte, error) {
+	b, err := json.Marshal(g)
+	if err != nil {
+		return nil, fmt.Errorf("encode group: %w", err)
+	}
+	return b, nil
+}
+
+func decodeGroup(b []byte) (Group, error) {
+	var g Group
+	if err := json.Unmarshal(b, &g); err != nil {
+		return Group{}, fmt.Errorf("decode group: %w", err)
+	}
+	return g, nil
+}
