@@ -3,6 +3,8 @@
 package main
 
 import (
+	_ "time/tzdata" // tz in templates works in minimal images
+
 	"context"
 	"crypto/tls"
 	"errors"
