@@ -1,0 +1,385 @@
+package interact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/amslack/amslack/interact/amclient"
+	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/render"
+)
+
+// errNotTracked aborts a store update of a group that has been deleted
+// since the click looked it up.
+var errNotTracked = errors.New("the message is no longer tracked by amslack")
+
+// errNoAlertmanager is the failure of silences and acks without an
+// Alertmanager client.
+var errNoAlertmanager = errors.New("no Alertmanager is configured, so amslack cannot create or expire silences")
+
+// outcome is what came of an allowed click.
+type outcome struct {
+	// text is shown to the clicker; empty shows nothing.
+	text string
+	// result is the audit log's summary.
+	result    string
+	silenceID string
+	idemKey   string
+	// err marks a failure; text then says what happened.
+	err error
+}
+
+func failed(err error, text string) outcome {
+	return outcome{err: err, text: text, result: err.Error()}
+}
+
+// process performs one click: look up the group, authorize, act, record,
+// tell the clicker.
+func (h *Handler) process(ctx context.Context, c click) {
+	kind := h.kind(c.action)
+	logger := h.logger.With("action", c.action, "channel", c.channel, "message_ts", c.ts)
+	if kind == kindUnknown {
+		h.record(c, DecisionFailed, "unknown action", "", "")
+		h.respond(ctx, c.responseURL, fmt.Sprintf("amslack does not know the action %q; the message may come from an older configuration. Nothing was done.", c.action))
+		return
+	}
+	g, found, err := h.groups.ByMessage(ctx, c.channel, c.ts)
+	if err != nil {
+		logger.Error("cannot read alert group", "err", err)
+		h.record(c, DecisionFailed, "store unavailable", "", "")
+		h.respond(ctx, c.responseURL, "amslack could not read the state of this alert group. Nothing was done; try again in a moment.")
+		return
+	}
+	if !found {
+		h.record(c, DecisionFailed, "message not tracked", "", "")
+		h.respond(ctx, c.responseURL, "amslack no longer tracks this message (it may be old or resolved long ago). Nothing was done.")
+		return
+	}
+	reason, err := h.authorize(ctx, h.rule(c.action), c.user.ID, commonLabels(g))
+	if err != nil {
+		logger.Error("cannot check authorization", "err", err)
+		h.record(c, DecisionFailed, "authorization check failed", "", "")
+		h.respond(ctx, c.responseURL, "amslack could not check whether you may do this (Slack user groups are unavailable). Nothing was done; try again in a moment.")
+		return
+	}
+	if reason != "" {
+		h.record(c, DecisionDenied, reason, "", "")
+		h.respond(ctx, c.responseURL, reason)
+		return
+	}
+	h.record(c, DecisionAllowed, "", "", "")
+
+	var o outcome
+	switch kind {
+	case kindSilence:
+		o = h.silence(ctx, c, g)
+	case kindUnsilence:
+		o = h.unsilence(ctx, c, g)
+	case kindAck:
+		o = h.ack(ctx, c, g)
+	case kindUnack:
+		o = h.unack(ctx, c, g)
+	case kindRunbook:
+		o = h.runAction(ctx, c, g, h.actions[c.action])
+	}
+	if o.err != nil {
+		logger.Warn("interaction failed", "err", o.err)
+		h.record(c, DecisionFailed, o.result, o.silenceID, o.idemKey)
+	} else {
+		h.record(c, DecisionSucceeded, o.result, o.silenceID, o.idemKey)
+	}
+	h.respond(ctx, c.responseURL, o.text)
+}
+
+func commonLabels(g store.Group) map[string]string {
+	if g.Message == nil || g.Message.Data == nil {
+		return nil
+	}
+	return g.Message.CommonLabels
+}
+
+// silenceMatchers returns the equality matchers of a silence covering the
+// group: its common labels, or its group labels when so configured.
+func (h *Handler) silenceMatchersFor(g store.Group) ([]amclient.Matcher, error) {
+	if g.Message == nil || g.Message.Data == nil {
+		return nil, errors.New("amslack has no alert data for this group")
+	}
+	ls := g.Message.CommonLabels
+	if h.silenceMatchers == SilenceMatchersGroup {
+		ls = g.Message.GroupLabels
+	}
+	if len(ls) == 0 {
+		// Alertmanager would reject an empty matcher list; refuse before
+		// that, and never silence every alert.
+		return nil, fmt.Errorf("the group has no %s labels to match", h.silenceMatchers)
+	}
+	return amclient.EqualMatchers(ls), nil
+}
+
+// createdBy is the silence author: Slack names change, ids do not, so both
+// are kept.
+func createdBy(u render.User) string {
+	return fmt.Sprintf("slack:%s (%s)", u.Name, u.ID)
+}
+
+// createSilence creates s, or replaces s.ID. When Alertmanager no longer
+// knows s.ID (deleted, or expired and collected), it creates a new one.
+func (h *Handler) createSilence(ctx context.Context, s amclient.Silence) (string, error) {
+	id, err := h.silences.CreateSilence(ctx, s)
+	var se *amclient.StatusError
+	if err != nil && s.ID != "" && errors.As(err, &se) && !se.Temporary() {
+		s.ID = ""
+		return h.silences.CreateSilence(ctx, s)
+	}
+	return id, err
+}
+
+// expireSilence expires id; one Alertmanager no longer knows is as good as
+// expired.
+func (h *Handler) expireSilence(ctx context.Context, id string) error {
+	if err := h.silences.ExpireSilence(ctx, id); err != nil && !errors.Is(err, amclient.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+func (h *Handler) refresh(ctx context.Context, key receiver.Key, route string) {
+	if h.refresher == nil {
+		return
+	}
+	if err := h.refresher.Refresh(ctx, key, route); err != nil {
+		h.logger.Warn("cannot refresh message", "group_key", key.GroupKey, "channel", key.Channel, "err", err)
+	}
+}
+
+func formatUntil(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
+
+func (h *Handler) silence(ctx context.Context, c click, g store.Group) outcome {
+	if c.value == CustomSilence && c.viewID == "" {
+		return h.openSilenceDialog(ctx, c)
+	}
+	if h.silences == nil {
+		return failed(errNoAlertmanager, "No Alertmanager is configured, so amslack cannot create silences.")
+	}
+	d, err := parseSilenceDuration(c.value)
+	if err != nil {
+		return failed(err, err.Error())
+	}
+	ms, err := h.silenceMatchersFor(g)
+	if err != nil {
+		return failed(err, "amslack will not create this silence: "+err.Error()+".")
+	}
+	var prev string
+	if m := g.State.Silenced; m != nil {
+		prev = m.SilenceID
+	}
+	comment := "Silenced from Slack: " + h.link(c)
+	if c.comment != "" {
+		comment += "\n" + c.comment
+	}
+	now := h.now()
+	until := now.Add(d)
+	id, err := h.createSilence(ctx, amclient.Silence{
+		ID: prev, Matchers: ms, StartsAt: now, EndsAt: until, CreatedBy: createdBy(c.user), Comment: comment,
+	})
+	if err != nil {
+		return failed(err, fmt.Sprintf("Alertmanager did not create the silence: %v. Nothing was changed.", err))
+	}
+	var replaced string
+	_, err = h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+		if !found {
+			return errNotTracked
+		}
+		replaced = ""
+		if old := sg.State.Silenced; old != nil && old.SilenceID != "" && old.SilenceID != id {
+			replaced = old.SilenceID
+		}
+		sg.State.Silenced = &render.Mark{By: c.user, At: now, Until: until, SilenceID: id}
+		return nil
+	})
+	if err != nil {
+		// Do not leave a silence behind that the message does not show.
+		if id != prev {
+			if xerr := h.expireSilence(ctx, id); xerr != nil {
+				h.logger.Error("cannot roll back silence", "silence_id", id, "err", xerr)
+			}
+		}
+		return outcome{err: err, result: err.Error(), silenceID: id,
+			text: fmt.Sprintf("amslack could not record the silence (%v), so it expired it again. Try again in a moment.", err)}
+	}
+	if replaced != "" {
+		// Someone silenced the group at the same time; one silence is
+		// enough.
+		if err := h.expireSilence(ctx, replaced); err != nil {
+			h.logger.Warn("cannot expire replaced silence", "silence_id", replaced, "err", err)
+		}
+	}
+	h.refresh(ctx, g.Key, g.Route)
+	return outcome{
+		text:      fmt.Sprintf("Silenced for %s, until %s (silence %s).", model.Duration(d), formatUntil(until), id),
+		result:    "silenced until " + until.UTC().Format(time.RFC3339),
+		silenceID: id,
+	}
+}
+
+func (h *Handler) openSilenceDialog(ctx context.Context, c click) outcome {
+	if h.slack == nil {
+		err := errors.New("no Slack API client for dialogs")
+		return failed(err, "Custom durations need amslack's Slack bot token; pick a listed duration instead.")
+	}
+	if c.triggerID == "" {
+		err := errors.New("no trigger_id in the payload")
+		return failed(err, "Slack sent no way to open the dialog; pick a listed duration instead.")
+	}
+	view, err := silenceView(c)
+	if err != nil {
+		return failed(err, "amslack could not build the dialog; pick a listed duration instead.")
+	}
+	if _, err := h.slack.OpenViewContext(ctx, c.triggerID, view); err != nil {
+		// Slack: a trigger_id is valid for 3 seconds and once
+		// (expired_trigger_id, exchanged_trigger_id).
+		return failed(fmt.Errorf("views.open: %w", err), "Slack did not open the dialog, perhaps because amslack was slow to answer. Pick Custom again.")
+	}
+	return outcome{result: "dialog opened"}
+}
+
+func (h *Handler) unsilence(ctx context.Context, c click, g store.Group) outcome {
+	mark := g.State.Silenced
+	if mark == nil {
+		return outcome{text: "This alert group is not silenced by amslack.", result: "not silenced"}
+	}
+	if mark.SilenceID != "" {
+		if h.silences == nil {
+			return failed(errNoAlertmanager, "No Alertmanager is configured, so amslack cannot expire the silence.")
+		}
+		if err := h.expireSilence(ctx, mark.SilenceID); err != nil {
+			return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
+				text: fmt.Sprintf("Alertmanager did not expire silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
+		}
+	}
+	_, err := h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+		if !found {
+			return errNotTracked
+		}
+		if s := sg.State.Silenced; s != nil && s.SilenceID == mark.SilenceID {
+			sg.State.Silenced = nil
+		}
+		return nil
+	})
+	if err != nil {
+		return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
+			text: fmt.Sprintf("Silence %s expired, but amslack could not update the message: %v.", mark.SilenceID, err)}
+	}
+	h.refresh(ctx, g.Key, g.Route)
+	return outcome{text: fmt.Sprintf("Silence %s expired.", mark.SilenceID), result: "silence expired", silenceID: mark.SilenceID}
+}
+
+// ackComment starts with "ACK!", which karma and kthxbye read as an
+// acknowledgement.
+func (h *Handler) ackComment(c click) string {
+	return fmt.Sprintf("ACK! Acknowledged in Slack by %s: %s", c.user.Name, h.link(c))
+}
+
+func (h *Handler) ack(ctx context.Context, c click, g store.Group) outcome {
+	if m := g.State.Acked; m != nil {
+		return outcome{text: fmt.Sprintf("Already acknowledged by %s.", m.By.Name), result: "already acknowledged", silenceID: m.SilenceID}
+	}
+	now := h.now()
+	mark := &render.Mark{By: c.user, At: now}
+	if h.ackMode == AckModeSilence {
+		if h.silences == nil {
+			return failed(errNoAlertmanager, "No Alertmanager is configured, so amslack cannot acknowledge with a silence.")
+		}
+		ms, err := h.silenceMatchersFor(g)
+		if err != nil {
+			return failed(err, "amslack cannot acknowledge this group: "+err.Error()+".")
+		}
+		mark.Until = now.Add(h.ackDuration)
+		id, err := h.silences.CreateSilence(ctx, amclient.Silence{
+			Matchers: ms, StartsAt: now, EndsAt: mark.Until, CreatedBy: createdBy(c.user), Comment: h.ackComment(c),
+		})
+		if err != nil {
+			return failed(err, fmt.Sprintf("Alertmanager did not create the acknowledgement silence: %v. Nothing was changed.", err))
+		}
+		mark.SilenceID = id
+	}
+	var first *render.Mark
+	_, err := h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+		if !found {
+			return errNotTracked
+		}
+		first = sg.State.Acked
+		if first == nil {
+			sg.State.Acked = mark
+		}
+		return nil
+	})
+	if err != nil || first != nil {
+		// Lost the race to another acknowledgement, or could not record
+		// it: take the silence back.
+		if mark.SilenceID != "" {
+			if xerr := h.expireSilence(ctx, mark.SilenceID); xerr != nil {
+				h.logger.Error("cannot roll back acknowledgement silence", "silence_id", mark.SilenceID, "err", xerr)
+			}
+		}
+		if err != nil {
+			return outcome{err: err, result: err.Error(), text: fmt.Sprintf("amslack could not record the acknowledgement: %v. Try again in a moment.", err)}
+		}
+		return outcome{text: fmt.Sprintf("Already acknowledged by %s.", first.By.Name), result: "already acknowledged", silenceID: first.SilenceID}
+	}
+	h.refresh(ctx, g.Key, g.Route)
+	if mark.SilenceID == "" {
+		return outcome{text: "Acknowledged.", result: "acknowledged"}
+	}
+	return outcome{
+		text:      fmt.Sprintf("Acknowledged. The alerts are silenced for %s (silence %s) and amslack extends that while they fire.", model.Duration(h.ackDuration), mark.SilenceID),
+		result:    "acknowledged",
+		silenceID: mark.SilenceID,
+	}
+}
+
+func (h *Handler) unack(ctx context.Context, c click, g store.Group) outcome {
+	mark := g.State.Acked
+	if mark == nil {
+		return outcome{text: "This alert group is not acknowledged.", result: "not acknowledged"}
+	}
+	if mark.SilenceID != "" {
+		if h.silences == nil {
+			return failed(errNoAlertmanager, "No Alertmanager is configured, so amslack cannot expire the acknowledgement silence.")
+		}
+		if err := h.expireSilence(ctx, mark.SilenceID); err != nil {
+			return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
+				text: fmt.Sprintf("Alertmanager did not expire the acknowledgement silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
+		}
+	}
+	var current string
+	_, err := h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+		if !found {
+			return errNotTracked
+		}
+		// The reconciler may have replaced the silence meanwhile; the
+		// acknowledgement is the same as long as its author and time are.
+		current = ""
+		if a := sg.State.Acked; a != nil && a.By.ID == mark.By.ID && a.At.Equal(mark.At) {
+			current = a.SilenceID
+			sg.State.Acked = nil
+		}
+		return nil
+	})
+	if err != nil {
+		return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
+			text: fmt.Sprintf("The acknowledgement silence expired, but amslack could not update the message: %v.", err)}
+	}
+	if current != "" && current != mark.SilenceID {
+		if err := h.expireSilence(ctx, current); err != nil {
+			h.logger.Warn("cannot expire extended acknowledgement silence", "silence_id", current, "err", err)
+		}
+	}
+	h.refresh(ctx, g.Key, g.Route)
+	return outcome{text: "Acknowledgement removed.", result: "acknowledgement removed", silenceID: mark.SilenceID}
+}

@@ -1,0 +1,522 @@
+// Package interact owns Slack's way in to amslack: it verifies interaction
+// requests (signature over the raw body, five-minute window), parses
+// block_actions and view_submission payloads, de-duplicates clicks,
+// authorizes each click per action (users, user groups, label matchers),
+// performs the action (Alertmanager silences, acknowledgements, runbook
+// calls to internal APIs with approvals and idempotency keys), records the
+// outcome in the store and the audit log, tells the clicker through the
+// payload's response_url, and asks for the message to be re-rendered. Its
+// reconciler notices groups that resolved while silenced and keeps
+// acknowledgement silences alive while their groups fire.
+//
+// Slack wants an answer within 3 seconds and never redelivers an
+// interaction, so the handler answers at once and a bounded pool of workers,
+// started by Run, does the work.
+package interact
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+	"github.com/prometheus/alertmanager/pkg/labels"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+
+	"github.com/amslack/amslack/interact/amclient"
+	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/render"
+)
+
+// Groups is the store of alert groups that clicks act on; *store.Bolt and
+// *store.Redis implement it.
+type Groups interface {
+	Update(ctx context.Context, key receiver.Key, fn func(g *store.Group, found bool) error) (store.Group, error)
+	ByMessage(ctx context.Context, channel, ts string) (store.Group, bool, error)
+	List(ctx context.Context) ([]store.Group, error)
+}
+
+// Refresher re-renders a group's message from the store and updates it in
+// Slack, within Slack's rate limits. The durable sender implements it.
+type Refresher interface {
+	Refresh(ctx context.Context, key receiver.Key, route string) error
+}
+
+// Silencer is the part of Alertmanager's API v2 that actions use;
+// *amclient.Client implements it.
+type Silencer interface {
+	CreateSilence(ctx context.Context, s amclient.Silence) (string, error)
+	ExpireSilence(ctx context.Context, id string) error
+	ListAlerts(ctx context.Context, filter labels.Matchers) ([]amclient.Alert, error)
+}
+
+// SlackAPI is the part of Slack's Web API that interactions use;
+// *slack.Client implements it.
+type SlackAPI interface {
+	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
+	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error)
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultDedupSize         = 10000
+	DefaultDedupTTL          = 10 * time.Minute
+	DefaultWorkers           = 4
+	DefaultQueue             = 256
+	DefaultReconcileInterval = time.Minute
+	// DefaultUserGroupTTL is how long user group members are cached:
+	// usergroups.users.list is Tier 2 (about 20 calls a minute).
+	DefaultUserGroupTTL = 5 * time.Minute
+)
+
+// maxSilence is the longest silence a click may create.
+const maxSilence = 30 * 24 * time.Hour
+
+// jobTimeout bounds one click's work: a runbook call takes at most three
+// attempts of its timeout plus backoff, Alertmanager and Slack calls far
+// less.
+const jobTimeout = 2 * time.Minute
+
+// Options configure a Handler. Only SigningSecret and Groups are required.
+type Options struct {
+	// SigningSecret is the Slack app's signing secret.
+	SigningSecret string
+	Groups        Groups
+	// Refresher re-renders messages after a change; nil skips that.
+	Refresher Refresher
+	// Silences is the Alertmanager client; nil makes silence and ack
+	// (in AckModeSilence) answer that no Alertmanager is configured.
+	Silences Silencer
+	// Slack opens the custom-duration dialog and reads user groups.
+	Slack SlackAPI
+	// HTTPClient posts to response_url and calls runbook actions.
+	HTTPClient *http.Client
+
+	// Actions are the runbook actions.
+	Actions []Action
+	// Silence governs silence and unsilence, Ack governs ack and unack.
+	// The zero Rule lets everyone act on every group.
+	Silence, Ack Rule
+	// AckMode is AckModeSilence (default) or AckModeState.
+	AckMode string
+	// AckDuration is the length of an acknowledgement silence (default
+	// 15m); the reconciler extends it while the group fires.
+	AckDuration time.Duration
+	// SilenceMatchers is SilenceMatchersCommon (default) or
+	// SilenceMatchersGroup.
+	SilenceMatchers string
+
+	DedupSize int
+	DedupTTL  time.Duration
+	// UserGroupTTL is how long user group members are cached.
+	UserGroupTTL time.Duration
+	// Workers and Queue size the worker pool and its queue.
+	Workers, Queue int
+	// ReconcileInterval is the reconciler's period; negative turns it off.
+	ReconcileInterval time.Duration
+	// MaxBodyBytes bounds a request's body; larger ones get 413.
+	MaxBodyBytes int64
+
+	// Audit receives one JSON line per decision; nil discards them.
+	Audit      io.Writer
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	// Now is the clock of silences, marks, caches and the audit log (not
+	// of signature verification, which slack-go does with the real clock).
+	Now func() time.Time
+	// MessageLink returns a link to a Slack message, for silence comments.
+	// The default builds a permalink from the workspace's domain.
+	MessageLink func(channel, ts string) string
+}
+
+// Handler serves POST /slack/interactions and performs the actions.
+type Handler struct {
+	secret          string
+	groups          Groups
+	refresher       Refresher
+	silences        Silencer
+	slack           SlackAPI
+	hc              *http.Client
+	actions         map[string]*Action
+	silenceRule     Rule
+	ackRule         Rule
+	ackMode         string
+	ackDuration     time.Duration
+	silenceMatchers string
+	dedupTTL        time.Duration
+	userGroupTTL    time.Duration
+	workers         int
+	interval        time.Duration
+	maxBody         int64
+	logger          *slog.Logger
+	now             func() time.Time
+	messageLink     func(channel, ts string) string
+	audit           *auditLog
+	metrics         *metrics
+	caller          caller
+
+	queue   chan click  // clicks waiting for a worker
+	notices chan string // response_urls owed an "overloaded" reply
+	running atomic.Bool
+
+	// dedupMu makes the look-up and insertion of a click one step, so
+	// that of concurrent identical clicks exactly one gets through.
+	dedupMu sync.Mutex
+	seen    *expirable.LRU[string, time.Time]
+	// members caches user group members; the LRU locks itself.
+	members *expirable.LRU[string, cachedMembers]
+	// responsesMu guards the use counts in responses.
+	responsesMu sync.Mutex
+	responses   *expirable.LRU[string, int]
+}
+
+type cachedMembers struct {
+	users   map[string]bool
+	expires time.Time
+}
+
+// New returns a Handler; call Run to start its workers and reconciler.
+func New(o Options) (*Handler, error) {
+	if o.SigningSecret == "" {
+		return nil, errors.New("interact: a Slack signing secret is required")
+	}
+	if o.Groups == nil {
+		return nil, errors.New("interact: a store is required")
+	}
+	h := &Handler{
+		secret:          o.SigningSecret,
+		groups:          o.Groups,
+		refresher:       o.Refresher,
+		silences:        o.Silences,
+		slack:           o.Slack,
+		hc:              cmp.Or(o.HTTPClient, &http.Client{}),
+		actions:         map[string]*Action{},
+		silenceRule:     o.Silence,
+		ackRule:         o.Ack,
+		ackMode:         cmp.Or(o.AckMode, AckModeSilence),
+		ackDuration:     cmp.Or(o.AckDuration, DefaultAckDuration),
+		silenceMatchers: cmp.Or(o.SilenceMatchers, SilenceMatchersCommon),
+		dedupTTL:        cmp.Or(o.DedupTTL, DefaultDedupTTL),
+		userGroupTTL:    cmp.Or(o.UserGroupTTL, DefaultUserGroupTTL),
+		workers:         cmp.Or(o.Workers, DefaultWorkers),
+		interval:        cmp.Or(o.ReconcileInterval, DefaultReconcileInterval),
+		maxBody:         cmp.Or(o.MaxBodyBytes, DefaultMaxBodyBytes),
+		logger:          cmp.Or(o.Logger, slog.New(slog.DiscardHandler)),
+		now:             o.Now,
+		messageLink:     o.MessageLink,
+		audit:           &auditLog{w: o.Audit},
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.audit.w == nil {
+		h.audit.w = io.Discard
+	}
+	h.caller = caller{hc: h.hc, now: h.now, backoff: runbookBackoff}
+	var errs []error
+	switch h.ackMode {
+	case AckModeSilence, AckModeState:
+	default:
+		errs = append(errs, fmt.Errorf("ack_mode: must be %q or %q, got %q", AckModeSilence, AckModeState, h.ackMode))
+	}
+	switch h.silenceMatchers {
+	case SilenceMatchersCommon, SilenceMatchersGroup:
+	default:
+		errs = append(errs, fmt.Errorf("silence_matchers: must be %q or %q, got %q", SilenceMatchersCommon, SilenceMatchersGroup, h.silenceMatchers))
+	}
+	if err := h.silenceRule.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("silence: %w", err))
+	}
+	if err := h.ackRule.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("ack: %w", err))
+	}
+	actions := append([]Action(nil), o.Actions...)
+	if err := ValidateActions(actions); err != nil {
+		errs = append(errs, err)
+	}
+	needGroups := len(h.silenceRule.UserGroups)+len(h.ackRule.UserGroups) > 0
+	for i := range actions {
+		a := &actions[i]
+		h.actions[a.ID] = a
+		needGroups = needGroups || len(a.Allow.UserGroups) > 0
+	}
+	if needGroups && h.slack == nil {
+		errs = append(errs, errors.New("usergroups in rules need a Slack client to read their members"))
+	}
+	if h.ackDuration < time.Minute || h.ackDuration > maxSilence {
+		errs = append(errs, fmt.Errorf("ack_duration: must be between 1m and 30d, got %s", h.ackDuration))
+	}
+	if o.Workers < 0 || o.Queue < 0 || o.DedupSize < 0 || o.MaxBodyBytes < 0 {
+		errs = append(errs, errors.New("workers, queue, dedup size and max body bytes must not be negative"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("interact: %w", err)
+	}
+	h.queue = make(chan click, cmp.Or(o.Queue, DefaultQueue))
+	h.notices = make(chan string, 64)
+	// The LRUs' own TTLs free memory; freshness is decided with h.now so
+	// that it follows the injected clock. Each LRU with a TTL runs a
+	// cleanup goroutine that golang-lru v2.0.7 offers no way to stop; it
+	// holds only the cache, and lives as long as the Handler.
+	h.seen = expirable.NewLRU[string, time.Time](cmp.Or(o.DedupSize, DefaultDedupSize), nil, h.dedupTTL)
+	h.members = expirable.NewLRU[string, cachedMembers](1000, nil, h.userGroupTTL)
+	// Slack: a response_url accepts 5 posts within 30 minutes.
+	h.responses = expirable.NewLRU[string, int](10000, nil, responseURLLifetime)
+	reg := o.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	h.metrics = newMetrics(reg, func() float64 { return float64(len(h.queue)) })
+	return h, nil
+}
+
+// Run runs the workers, which perform clicks, and the reconciler, until ctx
+// ends. A click being performed when ctx ends is finished (each is bounded
+// by a timeout) because stopping half-way would leave a silence without a
+// record; clicks still queued are dropped, and logged.
+func (h *Handler) Run(ctx context.Context) error {
+	if !h.running.CompareAndSwap(false, true) {
+		return errors.New("interact: Run called twice")
+	}
+	var wg sync.WaitGroup
+	for range h.workers {
+		wg.Go(func() { h.work(ctx) })
+	}
+	wg.Go(func() { h.sendNotices(ctx) })
+	if h.interval > 0 && h.silences != nil {
+		wg.Go(func() { h.reconcileLoop(ctx) })
+	}
+	wg.Wait()
+	if n := len(h.queue); n > 0 {
+		h.logger.Warn("dropping queued interactions at shutdown", "count", n)
+	}
+	return nil
+}
+
+func (h *Handler) work(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case c := <-h.queue:
+			jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobTimeout)
+			h.process(jctx, c)
+			cancel()
+		}
+	}
+}
+
+// sendNotices tells clickers whose click found the queue full. It runs
+// apart from the workers, which are busy by definition.
+func (h *Handler) sendNotices(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u := <-h.notices:
+			nctx, cancel := context.WithTimeout(ctx, responseTimeout)
+			h.respond(nctx, u, "amslack is overloaded, try again in a moment.")
+			cancel()
+		}
+	}
+}
+
+// ServeHTTP handles POST /slack/interactions.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		h.metrics.rejected.WithLabelValues(rejectMethod).Inc()
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			h.metrics.rejected.WithLabelValues(rejectTooLarge).Inc()
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		h.metrics.rejected.WithLabelValues(rejectMalformed).Inc()
+		http.Error(w, "cannot read request body", http.StatusBadRequest)
+		return
+	}
+	if err := VerifyRequest(r.Header, body, h.secret); err != nil {
+		h.metrics.rejected.WithLabelValues(rejectUnauthorized).Inc()
+		h.logger.Warn("rejected interaction request", "err", err, "remote_addr", r.RemoteAddr)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	cb, err := ParsePayload(body)
+	if err != nil {
+		h.metrics.rejected.WithLabelValues(rejectMalformed).Inc()
+		h.logger.Warn("malformed interaction payload", "err", err)
+		http.Error(w, "malformed interaction payload", http.StatusBadRequest)
+		return
+	}
+	reply := h.Dispatch(r.Context(), cb)
+	if reply == nil {
+		// Slack: an empty 200 acknowledges a block_actions payload and
+		// closes a submitted modal.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(reply)
+}
+
+// ErrNoPayload is returned by ParsePayload for a form without a payload
+// field.
+var ErrNoPayload = errors.New("form has no payload field")
+
+// ParsePayload decodes a verified interaction request body: a form whose
+// payload field holds the JSON interaction.
+func ParsePayload(body []byte) (slack.InteractionCallback, error) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return slack.InteractionCallback{}, fmt.Errorf("decode form: %w", err)
+	}
+	p := form.Get("payload")
+	if p == "" {
+		return slack.InteractionCallback{}, ErrNoPayload
+	}
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal([]byte(p), &cb); err != nil {
+		return slack.InteractionCallback{}, fmt.Errorf("decode payload: %w", err)
+	}
+	return cb, nil
+}
+
+// Dispatch takes one verified interaction from any transport (the HTTP
+// handler, Socket Mode). It returns at once: clicks are de-duplicated and
+// queued for the workers. The result is non-nil only when Slack must get a
+// synchronous answer: a submitted dialog with an invalid field, which Slack
+// shows next to the field. ctx bounds only Dispatch itself; the work runs
+// on Run's context.
+func (h *Handler) Dispatch(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		for _, c := range clicksFrom(cb) {
+			h.enqueue(c)
+		}
+	case slack.InteractionTypeViewSubmission:
+		if cb.View.CallbackID != silenceViewID {
+			return nil
+		}
+		c, fieldErrs := submissionClick(cb)
+		if len(fieldErrs) > 0 {
+			// Slack: answer within 3 s with response_action "errors" to
+			// keep the dialog open with the messages shown.
+			return slack.NewErrorsViewSubmissionResponse(fieldErrs)
+		}
+		h.enqueue(c)
+	default:
+		h.logger.Debug("ignoring interaction", "type", string(cb.Type))
+	}
+	return nil
+}
+
+func (h *Handler) enqueue(c click) {
+	if h.duplicate(c) {
+		h.record(c, DecisionDuplicate, "", "", "")
+		return
+	}
+	select {
+	case h.queue <- c:
+	default:
+		h.record(c, DecisionOverloaded, "queue full", "", "")
+		// Let the same click through when the user tries again.
+		h.forget(c)
+		if c.responseURL != "" {
+			select {
+			case h.notices <- c.responseURL:
+			default:
+			}
+		}
+	}
+}
+
+// duplicate reports whether the same person made the same click on the
+// same message within the de-duplication TTL, and remembers the click.
+func (h *Handler) duplicate(c click) bool {
+	k := c.dedupKey()
+	now := h.now()
+	h.dedupMu.Lock()
+	defer h.dedupMu.Unlock()
+	if at, ok := h.seen.Get(k); ok && now.Sub(at) < h.dedupTTL {
+		return true
+	}
+	h.seen.Add(k, now)
+	return false
+}
+
+func (h *Handler) forget(c click) {
+	h.dedupMu.Lock()
+	defer h.dedupMu.Unlock()
+	h.seen.Remove(c.dedupKey())
+}
+
+// record writes an audit line and counts the decision.
+func (h *Handler) record(c click, decision, result, silenceID, idemKey string) {
+	h.metrics.interactions.WithLabelValues(h.kind(c.action), decision).Inc()
+	err := h.audit.write(AuditEntry{
+		Time:           h.now().UTC(),
+		Team:           c.team,
+		Channel:        c.channel,
+		MessageTS:      c.ts,
+		UserID:         c.user.ID,
+		UserName:       c.user.Name,
+		Action:         c.action,
+		Value:          c.value,
+		Decision:       decision,
+		Result:         result,
+		SilenceID:      silenceID,
+		IdempotencyKey: idemKey,
+	})
+	if err != nil {
+		h.logger.Error("cannot write audit log", "err", err)
+	}
+}
+
+func (h *Handler) kind(action string) string {
+	switch action {
+	case render.ActionSilence:
+		return kindSilence
+	case render.ActionAck:
+		return kindAck
+	case render.ActionUnack:
+		return kindUnack
+	case render.ActionUnsilence:
+		return kindUnsilence
+	}
+	if _, ok := h.actions[action]; ok {
+		return kindRunbook
+	}
+	return kindUnknown
+}
+
+// link returns a link to the click's message, or a plain description when
+// none can be built.
+func (h *Handler) link(c click) string {
+	if h.messageLink != nil {
+		return h.messageLink(c.channel, c.ts)
+	}
+	if c.teamDomain != "" && c.channel != "" && c.ts != "" {
+		// Slack permalinks: https://<domain>.slack.com/archives/<channel>/p<ts without the dot>.
+		return fmt.Sprintf("https://%s.slack.com/archives/%s/p%s", c.teamDomain, c.channel, strings.ReplaceAll(c.ts, ".", ""))
+	}
+	return fmt.Sprintf("channel %s, message %s", c.channel, c.ts)
+}

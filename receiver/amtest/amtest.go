@@ -1,0 +1,437 @@
+// Package amtest starts a real Alertmanager process for end-to-end tests and
+// talks to its API v2: post alerts, read alerts and silences.
+//
+// The binary comes from Debian's prometheus-alertmanager package
+// (/usr/bin/prometheus-alertmanager) or from the path in the environment
+// variable AMSLACK_ALERTMANAGER. When it is missing, Start skips the test with
+// a message saying how to install it, except when the environment variable CI
+// is "true": there a missing peer fails the test, so that CI cannot pass by
+// skipping.
+package amtest
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// EnvBinary names the environment variable that overrides the Alertmanager
+// binary's path.
+const EnvBinary = "AMSLACK_ALERTMANAGER"
+
+// DefaultBinary is where Debian's prometheus-alertmanager package installs
+// the binary.
+const DefaultBinary = "/usr/bin/prometheus-alertmanager"
+
+// SkipMessage is the reason given when no Alertmanager binary is found.
+const SkipMessage = "install prometheus-alertmanager (apt-get install prometheus-alertmanager)"
+
+// startTimeout bounds how long Start waits for /-/ready. Alertmanager is
+// ready in well under a second on an idle machine; the margin is for loaded
+// CI runners.
+const startTimeout = 30 * time.Second
+
+// Config shapes the alertmanager.yml that Start writes.
+type Config struct {
+	// WebhookURL, when set, routes every alert to a webhook receiver at this
+	// URL (send_resolved on). When empty, alerts go to a receiver without
+	// integrations.
+	WebhookURL string
+	// Receiver is the receiver's name; "amslack" when empty.
+	Receiver string
+	// GroupBy lists the labels alerts are grouped by; ["alertname"] when
+	// empty.
+	GroupBy []string
+	// GroupWait, GroupInterval and RepeatInterval default to 1s, 2s and 1h,
+	// so that a posted alert reaches the webhook in about a second.
+	GroupWait, GroupInterval, RepeatInterval time.Duration
+	// YAML, when not empty, is written as alertmanager.yml verbatim and the
+	// fields above are ignored.
+	YAML string
+}
+
+// YAMLText returns the configuration file that c describes.
+func (c Config) YAMLText() string {
+	if c.YAML != "" {
+		return c.YAML
+	}
+	name := cmp.Or(c.Receiver, "amslack")
+	groupBy := c.GroupBy
+	if len(groupBy) == 0 {
+		groupBy = []string{"alertname"}
+	}
+	quoted := make([]string, len(groupBy))
+	for i, l := range groupBy {
+		quoted[i] = strconv.Quote(l)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "route:\n  receiver: %q\n  group_by: [%s]\n", name, strings.Join(quoted, ", "))
+	fmt.Fprintf(&b, "  group_wait: %s\n  group_interval: %s\n  repeat_interval: %s\n",
+		modelDuration(cmp.Or(c.GroupWait, time.Second)),
+		modelDuration(cmp.Or(c.GroupInterval, 2*time.Second)),
+		modelDuration(cmp.Or(c.RepeatInterval, time.Hour)))
+	fmt.Fprintf(&b, "receivers:\n  - name: %q\n", name)
+	if c.WebhookURL != "" {
+		fmt.Fprintf(&b, "    webhook_configs:\n      - url: %q\n        send_resolved: true\n", c.WebhookURL)
+	}
+	return b.String()
+}
+
+// modelDuration formats d the way Alertmanager's configuration accepts it
+// (Prometheus durations have no fractional units).
+func modelDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return fmt.Sprintf("%dms", d/time.Millisecond)
+}
+
+// Alertmanager is a running Alertmanager process owned by a test. It stops
+// when the test ends.
+type Alertmanager struct {
+	// URL is the base URL of the web API, such as http://127.0.0.1:39123.
+	URL string
+	// Dir holds the configuration file and the storage.
+	Dir string
+
+	client *http.Client
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when cmd has exited
+	output *lockedBuffer
+}
+
+// Binary returns the path of the Alertmanager binary, or "" when none is
+// installed.
+func Binary() string {
+	if p := os.Getenv(EnvBinary); p != "" {
+		return p
+	}
+	if _, err := os.Stat(DefaultBinary); err == nil {
+		return DefaultBinary
+	}
+	for _, name := range []string{"prometheus-alertmanager", "alertmanager"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Require skips the test when no Alertmanager binary is installed, or fails
+// it when the environment variable CI is "true". It returns the binary's
+// path.
+func Require(t testing.TB) string {
+	t.Helper()
+	bin := Binary()
+	if bin == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no Alertmanager binary under CI=true: " + SkipMessage)
+		}
+		t.Skip(SkipMessage)
+	}
+	return bin
+}
+
+// Start runs an Alertmanager whose alerts go to a receiver without
+// integrations, and stops it when the test ends.
+func Start(t testing.TB) *Alertmanager {
+	t.Helper()
+	return StartConfig(t, Config{})
+}
+
+// StartConfig runs an Alertmanager with the configuration c, on a free port
+// of 127.0.0.1, with its storage in a temporary directory and clustering off,
+// and stops it when the test ends.
+func StartConfig(t testing.TB, c Config) *Alertmanager {
+	t.Helper()
+	bin := Require(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(cfg, []byte(c.YAMLText()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The port is found by binding :0 and closing it again, which another
+	// process may grab in between; a second and third attempt cover that.
+	var errs []error
+	for range 3 {
+		am, err := start(bin, dir, cfg)
+		if err == nil {
+			t.Cleanup(func() { am.stop(t) })
+			return am
+		}
+		errs = append(errs, err)
+	}
+	t.Fatalf("start Alertmanager: %v", errors.Join(errs...))
+	return nil
+}
+
+func start(bin, dir, cfg string) (*Alertmanager, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	base := "http://" + addr
+	storage := filepath.Join(dir, "data-"+strconv.Itoa(port))
+	if err := os.MkdirAll(storage, 0o700); err != nil {
+		return nil, err
+	}
+	am := &Alertmanager{
+		URL:    base,
+		Dir:    dir,
+		client: &http.Client{Timeout: 10 * time.Second},
+		done:   make(chan struct{}),
+		output: &lockedBuffer{},
+	}
+	// An empty --cluster.listen-address turns clustering off, which keeps
+	// the process off 0.0.0.0:9094 and makes it ready at once.
+	am.cmd = exec.Command(bin,
+		"--config.file="+cfg,
+		"--storage.path="+storage,
+		"--web.listen-address="+addr,
+		"--cluster.listen-address=",
+		"--web.external-url="+base,
+		"--log.level=debug",
+	)
+	am.cmd.Stdout = am.output
+	am.cmd.Stderr = am.output
+	if err := am.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("run %s: %w", bin, err)
+	}
+	go func() {
+		_ = am.cmd.Wait()
+		close(am.done)
+	}()
+	if err := am.waitReady(); err != nil {
+		am.kill()
+		return nil, fmt.Errorf("%w\n%s", err, am.output.String())
+	}
+	return am, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (am *Alertmanager) waitReady() error {
+	deadline := time.Now().Add(startTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-am.done:
+			return errors.New("alertmanager exited before it was ready")
+		default:
+		}
+		resp, err := am.client.Get(am.URL + "/-/ready")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("alertmanager not ready after %s", startTimeout)
+}
+
+func (am *Alertmanager) kill() {
+	_ = am.cmd.Process.Kill()
+	<-am.done
+}
+
+func (am *Alertmanager) stop(t testing.TB) {
+	_ = am.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-am.done:
+	case <-time.After(10 * time.Second):
+		am.kill()
+	}
+	if t.Failed() {
+		t.Logf("alertmanager output:\n%s", am.output.String())
+	}
+}
+
+// Output returns what the process wrote to stdout and stderr so far.
+func (am *Alertmanager) Output() string { return am.output.String() }
+
+// Alert is an alert as posted to POST /api/v2/alerts.
+type Alert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations,omitempty"`
+	StartsAt     time.Time         `json:"startsAt,omitzero"`
+	EndsAt       time.Time         `json:"endsAt,omitzero"`
+	GeneratorURL string            `json:"generatorURL,omitempty"`
+}
+
+// PostAlerts posts alerts to Alertmanager as Prometheus does. An alert whose
+// EndsAt lies in the past resolves an alert with the same labels.
+func (am *Alertmanager) PostAlerts(t testing.TB, alerts ...Alert) {
+	t.Helper()
+	body, err := json.Marshal(alerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	am.do(t, http.MethodPost, "/api/v2/alerts", body, nil)
+}
+
+// ResolveAlerts posts alerts with the given label sets again with an end in
+// the past, which resolves them.
+func (am *Alertmanager) ResolveAlerts(t testing.TB, labelSets ...map[string]string) {
+	t.Helper()
+	end := time.Now().Add(-time.Second)
+	alerts := make([]Alert, len(labelSets))
+	for i, ls := range labelSets {
+		alerts[i] = Alert{Labels: ls, StartsAt: end.Add(-time.Minute), EndsAt: end}
+	}
+	am.PostAlerts(t, alerts...)
+}
+
+// Matcher is a silence matcher of API v2.
+type Matcher struct {
+	Name    string `json:"name"`
+	Value   string `json:"value"`
+	IsRegex bool   `json:"isRegex"`
+	IsEqual *bool  `json:"isEqual,omitempty"`
+}
+
+// Silence is a silence as GET /api/v2/silences returns it.
+type Silence struct {
+	ID        string    `json:"id"`
+	Matchers  []Matcher `json:"matchers"`
+	StartsAt  time.Time `json:"startsAt"`
+	EndsAt    time.Time `json:"endsAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	CreatedBy string    `json:"createdBy"`
+	Comment   string    `json:"comment"`
+	Status    struct {
+		// State is "active", "pending" or "expired".
+		State string `json:"state"`
+	} `json:"status"`
+}
+
+// Silences returns all silences Alertmanager knows, expired ones included.
+func (am *Alertmanager) Silences(t testing.TB) []Silence {
+	t.Helper()
+	var out []Silence
+	am.do(t, http.MethodGet, "/api/v2/silences", nil, &out)
+	return out
+}
+
+// ActiveSilences returns the silences in state "active".
+func (am *Alertmanager) ActiveSilences(t testing.TB) []Silence {
+	t.Helper()
+	var active []Silence
+	for _, s := range am.Silences(t) {
+		if s.Status.State == "active" {
+			active = append(active, s)
+		}
+	}
+	return active
+}
+
+// Silence returns the silence with the given id.
+func (am *Alertmanager) Silence(t testing.TB, id string) Silence {
+	t.Helper()
+	var out Silence
+	am.do(t, http.MethodGet, "/api/v2/silence/"+url.PathEscape(id), nil, &out)
+	return out
+}
+
+// AlertStatus is an alert as GET /api/v2/alerts returns it.
+type AlertStatus struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	StartsAt    time.Time         `json:"startsAt"`
+	EndsAt      time.Time         `json:"endsAt"`
+	Fingerprint string            `json:"fingerprint"`
+	Status      struct {
+		// State is "active", "suppressed" or "unprocessed".
+		State       string   `json:"state"`
+		SilencedBy  []string `json:"silencedBy"`
+		InhibitedBy []string `json:"inhibitedBy"`
+	} `json:"status"`
+}
+
+// Alerts returns the alerts that match all filter matchers (such as
+// `alertname="DiskFull"`), silenced and inhibited ones included.
+func (am *Alertmanager) Alerts(t testing.TB, filter ...string) []AlertStatus {
+	t.Helper()
+	q := url.Values{}
+	for _, f := range filter {
+		q.Add("filter", f)
+	}
+	var out []AlertStatus
+	am.do(t, http.MethodGet, "/api/v2/alerts?"+q.Encode(), nil, &out)
+	return out
+}
+
+func (am *Alertmanager) do(t testing.TB, method, path string, body []byte, out any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, am.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := am.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %s: %s", method, path, resp.Status, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
+		}
+	}
+}
+
+// lockedBuffer collects the process output, written by exec's copying
+// goroutines and read by the test.
+type lockedBuffer struct {
+	// mu guards buf.
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
