@@ -341,11 +341,7 @@ func routeOptions(cfg *config.Config, r *config.Route, webhookURL string) sender
 		if len(r.Actions) > 0 && !slices.Contains(r.Actions, act.ID) {
 			continue
 		}
-		ra := render.Action{ID: act.ID, Label: act.Label, Style: act.Style, Matchers: act.ParsedMatchers, Approvals: act.Approvals}
-		if c := act.Confirm; c != nil {
-			ra.Confirm = &render.Confirm{Title: c.Title, Text: c.Text, Confirm: c.Confirm, Deny: c.Deny}
-		}
-		ro.Render.Actions = append(ro.Render.Actions, ra)
+		ro.Render.Actions = append(ro.Render.Actions, act.Render())
 	}
 	return ro
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/alertmanager/pkg/labels"
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
+
+	"github.com/amslack/amslack/interact"
 	"go.yaml.in/yaml/v2"
 )
 
@@ -30,11 +32,11 @@ type Config struct {
 	Routes       []*Route     `yaml:"routes"`
 	// AllowedChannels restricts the channels that POST /webhook?channel=
 	// may name; empty allows any.
-	AllowedChannels []string     `yaml:"allowed_channels,omitempty"`
-	Delivery        Delivery     `yaml:"delivery"`
-	Interactions    Interactions `yaml:"interactions"`
-	Actions         []*Action    `yaml:"actions,omitempty"`
-	Templates       []string     `yaml:"templates,omitempty"`
+	AllowedChannels []string          `yaml:"allowed_channels,omitempty"`
+	Delivery        Delivery          `yaml:"delivery"`
+	Interactions    Interactions      `yaml:"interactions"`
+	Actions         []interact.Action `yaml:"actions,omitempty"`
+	Templates       []string          `yaml:"templates,omitempty"`
 
 	// dir is the directory of the file, for relative _file paths.
 	dir string
@@ -130,19 +132,10 @@ type Delivery struct {
 	Retention model.Duration `yaml:"retention,omitempty"`
 }
 
-// Rule says who may perform an action on which groups.
-type Rule struct {
-	Users      []string `yaml:"users,omitempty"`
-	UserGroups []string `yaml:"usergroups,omitempty"`
-	Matchers   []string `yaml:"matchers,omitempty"`
-
-	ParsedMatchers labels.Matchers `yaml:"-"`
-}
-
 // Interactions configures the built-in buttons.
 type Interactions struct {
-	Silence *Rule `yaml:"silence,omitempty"`
-	Ack     *Rule `yaml:"ack,omitempty"`
+	Silence *interact.Rule `yaml:"silence,omitempty"`
+	Ack     *interact.Rule `yaml:"ack,omitempty"`
 	// AckMode is "silence" (an ACK! silence, kept while the group fires) or
 	// "state" (only recorded in amslack).
 	AckMode     string         `yaml:"ack_mode,omitempty"`
@@ -153,31 +146,6 @@ type Interactions struct {
 	DedupTTL          model.Duration `yaml:"dedup_ttl,omitempty"`
 	ReconcileInterval model.Duration `yaml:"reconcile_interval,omitempty"`
 	AuditFile         string         `yaml:"audit_file,omitempty"`
-}
-
-// Action is a runbook action that calls an internal API.
-type Action struct {
-	ID         string           `yaml:"id"`
-	Label      string           `yaml:"label"`
-	URL        string           `yaml:"url"`
-	Style      string           `yaml:"style,omitempty"`
-	Confirm    *Confirm         `yaml:"confirm,omitempty"`
-	Allow      Rule             `yaml:"allow"`
-	Matchers   []string         `yaml:"matchers,omitempty"`
-	Approvals  int              `yaml:"approvals,omitempty"`
-	Timeout    model.Duration   `yaml:"timeout,omitempty"`
-	Secret     commoncfg.Secret `yaml:"secret,omitempty"`
-	SecretFile string           `yaml:"secret_file,omitempty"`
-
-	ParsedMatchers labels.Matchers `yaml:"-"`
-}
-
-// Confirm is a confirmation dialog.
-type Confirm struct {
-	Title   string `yaml:"title,omitempty"`
-	Text    string `yaml:"text"`
-	Confirm string `yaml:"confirm,omitempty"`
-	Deny    string `yaml:"deny,omitempty"`
 }
 
 // Defaults.
@@ -200,6 +168,9 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	cfg.dir = filepath.Dir(path)
+	for i := range cfg.Actions {
+		cfg.Actions[i].SetDirectory(cfg.dir)
+	}
 	return cfg, nil
 }
 
@@ -219,9 +190,6 @@ func Parse(b []byte) (*Config, error) {
 
 // channelID is the shape of a Slack conversation ID.
 var channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
-
-// actionID is what an action's id may be: it becomes a Block Kit action_id.
-var actionID = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
 func (c *Config) validate() error {
 	var errs []error
@@ -401,9 +369,11 @@ func (c *Config) validate() error {
 	}
 
 	in := &c.Interactions
-	for name, r := range map[string]*Rule{"interactions.silence": in.Silence, "interactions.ack": in.Ack} {
+	for name, r := range map[string]*interact.Rule{"interactions.silence": in.Silence, "interactions.ack": in.Ack} {
 		if r != nil {
-			errs = append(errs, r.parse(name)...)
+			if err := r.Validate(); err != nil {
+				bad(name, "%v", err)
+			}
 		}
 	}
 	switch in.AckMode {
@@ -430,74 +400,12 @@ func (c *Config) validate() error {
 		in.ReconcileInterval = model.Duration(time.Minute)
 	}
 
-	ids := map[string]bool{}
-	for _, builtin := range []string{"silence", "ack", "unack", "unsilence"} {
-		ids[builtin] = true
+	if err := interact.ValidateActions(c.Actions); err != nil {
+		errs = append(errs, err)
 	}
-	for i, a := range c.Actions {
-		key := fmt.Sprintf("actions[%d]", i)
-		if a == nil {
-			bad(key, "empty action")
-			continue
-		}
-		if !actionID.MatchString(a.ID) {
-			bad(key+".id", "%q must be lower case letters, digits and _ (at most 64), starting with a letter", a.ID)
-		} else if ids[a.ID] {
-			bad(key+".id", "%q is already used", a.ID)
-		}
+	ids := map[string]bool{}
+	for _, a := range c.Actions {
 		ids[a.ID] = true
-		if a.Label == "" {
-			bad(key+".label", "must be set")
-		} else if n := len([]rune(a.Label)); n > 75 {
-			bad(key+".label", "%d characters, Slack allows 75 on a button", n)
-		}
-		if err := checkURL(a.URL); err != nil {
-			bad(key+".url", "%v", err)
-		}
-		switch a.Style {
-		case "", "primary", "danger":
-		default:
-			bad(key+".style", `must be "primary" or "danger", got %q`, a.Style)
-		}
-		if a.Confirm != nil {
-			cf := a.Confirm
-			if cf.Text == "" {
-				bad(key+".confirm.text", "must be set")
-			}
-			for _, f := range []struct {
-				name string
-				v    string
-				max  int
-			}{{"title", cf.Title, 100}, {"text", cf.Text, 300}, {"confirm", cf.Confirm, 30}, {"deny", cf.Deny, 30}} {
-				if n := len([]rune(f.v)); n > f.max {
-					bad(key+".confirm."+f.name, "%d characters, Slack allows %d", n, f.max)
-				}
-			}
-		}
-		errs = append(errs, a.Allow.parse(key+".allow")...)
-		if len(a.Allow.Users) == 0 && len(a.Allow.UserGroups) == 0 {
-			bad(key+".allow", "runbook actions need an explicit list of users or usergroups")
-		}
-		for j, m := range a.Matchers {
-			ms, err := labels.ParseMatchers(m)
-			if err != nil {
-				bad(fmt.Sprintf("%s.matchers[%d]", key, j), "%v", err)
-				continue
-			}
-			a.ParsedMatchers = append(a.ParsedMatchers, ms...)
-		}
-		if a.Approvals < 0 {
-			bad(key+".approvals", "must not be negative")
-		}
-		if a.Approvals == 0 {
-			a.Approvals = 1
-		}
-		if a.Timeout == 0 {
-			a.Timeout = model.Duration(10 * time.Second)
-		}
-		if (a.Secret == "") == (a.SecretFile == "") {
-			bad(key, "exactly one of secret and secret_file must be set: the internal API needs signed calls")
-		}
 	}
 	for i, r := range c.Routes {
 		if r == nil {
@@ -510,29 +418,6 @@ func (c *Config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func (r *Rule) parse(key string) []error {
-	var errs []error
-	for _, u := range r.Users {
-		if !strings.HasPrefix(u, "U") && !strings.HasPrefix(u, "W") {
-			errs = append(errs, fmt.Errorf("%s.users: %q is not a Slack user ID (like U0123ABCD)", key, u))
-		}
-	}
-	for _, g := range r.UserGroups {
-		if !strings.HasPrefix(g, "S") {
-			errs = append(errs, fmt.Errorf("%s.usergroups: %q is not a Slack user group ID (like S0123ABCD)", key, g))
-		}
-	}
-	for j, m := range r.Matchers {
-		ms, err := labels.ParseMatchers(m)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s.matchers[%d]: %w", key, j, err))
-			continue
-		}
-		r.ParsedMatchers = append(r.ParsedMatchers, ms...)
-	}
-	return errs
 }
 
 func checkURL(s string) error {
