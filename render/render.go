@@ -1,11 +1,15 @@
 // Package render owns how an alert group looks in Slack: it turns the group
 // as Alertmanager sent it, what people did to it through Slack and the
 // route's options into a Block Kit message that keeps every Block Kit limit,
-// with a plain-text fallback; it writes the thread summaries of what changed
-// between two notifications; and it checks messages against Slack's limits.
+// with a plain-text fallback, shaped by the route's Alertmanager-style
+// templates where it has them; it writes the thread summaries of what
+// changed between two notifications; and it checks messages against Slack's
+// limits.
 //
 // The package does no I/O and reads no clock: the time comes in as data, so
 // every output is a pure function of its input and golden files can pin it.
+// Templates see that time too, through now and since; only the time zones
+// that a template's tz asks for are loaded.
 package render
 
 import (
@@ -67,7 +71,6 @@ const (
 	capLineValue    = 60
 	capIdent        = 200
 	capAlertSummary = 200
-	capLineURL      = 400
 	capLinkURL      = 500
 	capStateLine    = 600
 	capUserName     = 40
@@ -76,6 +79,12 @@ const (
 	capTitle        = maxHeaderText
 	capTextSummary  = 1000
 	maxUsersShown   = 10
+	// Caps of what templates write. The built-in rendering stays within
+	// them too: a context field takes at most 2+capLabelName+1+capFieldValue
+	// runes, an alert line at most 2+capIdent+3+capAlertSummary+3+capLinkURL+9.
+	capContextField = budgetContext / maxSectionFields
+	capSeverityText = 100
+	capAlertLine    = 920
 )
 
 // Label names and annotation keys with a meaning for the rendering.
@@ -91,7 +100,9 @@ const (
 
 // Render renders an alert group as a Slack message. The message passes
 // Validate whatever the input: long values are cut by runes with a visible
-// "…" and lists end in "…and N more".
+// "…" and lists end in "…and N more". The parts that the route's Templates
+// define are rendered from them; a part whose template fails falls back to
+// the built-in rendering and is listed in the message's TemplateErrors.
 func Render(in Input) Message {
 	g := newGroup(in)
 	header := headerBlock(g)
@@ -117,12 +128,13 @@ func Render(in Input) Message {
 			blocks = append(blocks, b)
 		}
 	}
-	return Message{Text: fallbackText(g), Blocks: slack.Blocks{BlockSet: blocks}}
+	return Message{Text: fallbackText(g), Blocks: slack.Blocks{BlockSet: blocks}, TemplateErrors: g.tx.errors()}
 }
 
 // Minimal renders a small message for an alert group: the header, one status
 // section and the actions. It is what to send when Slack rejects the full
-// rendering with invalid_blocks or msg_blocks_too_long.
+// rendering with invalid_blocks or msg_blocks_too_long. It uses the title,
+// severity and text templates as Render does.
 func Minimal(in Input) Message {
 	g := newGroup(in)
 	n := len(g.data.Alerts) + int(min(g.truncated, uint64(maxInt)))
@@ -131,7 +143,7 @@ func Minimal(in Input) Message {
 	if !g.resolved {
 		blocks = append(blocks, actionsBlock(g))
 	}
-	return Message{Text: fallbackText(g), Blocks: slack.Blocks{BlockSet: blocks}}
+	return Message{Text: fallbackText(g), Blocks: slack.Blocks{BlockSet: blocks}, TemplateErrors: g.tx.errors()}
 }
 
 // maxInt bounds counts taken from uint64 input.
@@ -149,6 +161,7 @@ type group struct {
 	firing    int    // firing alerts in the list
 	start     time.Time
 	end       time.Time
+	tx        *templateRun // nil without templates
 }
 
 func newGroup(in Input) *group {
@@ -169,6 +182,12 @@ func newGroup(in Input) *group {
 		if !a.EndsAt.IsZero() && a.EndsAt.After(g.end) {
 			g.end = a.EndsAt
 		}
+	}
+	// The title template sees the built-in title; every later part sees the
+	// title as the message shows it.
+	g.tx = newTemplateRun(g)
+	if t, ok := g.tx.title(); ok {
+		g.title = t
 	}
 	return g
 }
@@ -227,6 +246,9 @@ func groupSeverity(d *template.Data) string {
 func normSeverity(s string) string { return strings.ToLower(oneLine(s)) }
 
 // severityLabel is the icon and bold word shown for a severity, escaped.
+// Severities without an icon of their own are title-cased the way
+// Alertmanager's template function title does it, so that a template can
+// write the same label.
 func severityLabel(s string) string {
 	switch s {
 	case "critical":
@@ -240,9 +262,7 @@ func severityLabel(s string) string {
 	case "none":
 		return "⚪ *None*"
 	}
-	r := []rune(s)
-	word := strings.ToUpper(string(r[:1])) + string(r[1:])
-	return "⚪ *" + clipEscaped(word, capSeverity) + "*"
+	return "⚪ *" + clipEscaped(titleCase(s), capSeverity) + "*"
 }
 
 // headerBlock shows the title and the state of the group.
@@ -275,7 +295,11 @@ func statusText(g *group) string {
 // statusBlock shows severity, status and, while firing, the mention the
 // route configures for the severity. note, if any, goes on a second line.
 func statusBlock(g *group, note string) slack.Block {
-	s := severityLabel(g.severity) + " · " + statusText(g)
+	label, ok := g.tx.severity()
+	if !ok {
+		label = severityLabel(g.severity)
+	}
+	s := label + " · " + statusText(g)
 	if m := oneLine(g.in.Options.Mentions[g.severity]); m != "" && !g.resolved {
 		// Mentions come from configuration and are mrkdwn on purpose
 		// (<!here>, <!subteam^…>), so they are cut but not escaped.
@@ -327,29 +351,48 @@ func orderedNames(kv template.KV, keep func(name, value string) bool) []string {
 	return names
 }
 
-// contextBlock shows the group's common labels, other than the name and
-// severity already shown, as section fields.
-func contextBlock(g *group) slack.Block {
-	common := g.data.CommonLabels
-	names := orderedNames(common, func(k, _ string) bool {
+// contextNames are the common labels that the context shows: all but the
+// name and severity, which the header and status show already.
+func contextNames(d *template.Data) []string {
+	return orderedNames(d.CommonLabels, func(k, _ string) bool {
 		return k != labelAlertname && k != labelSeverity
 	})
-	if len(names) == 0 {
+}
+
+// contextBlock shows the group's context as section fields: the context
+// template's fields, else the common labels of contextNames.
+func contextBlock(g *group) slack.Block {
+	if fields, ok := g.tx.context(); ok {
+		return fieldsBlock(len(fields), func(i int) string { return fields[i] })
+	}
+	common := g.data.CommonLabels
+	names := contextNames(g.data)
+	// Each field takes at most 2+capLabelName+1+capFieldValue runes, within
+	// capContextField.
+	return fieldsBlock(len(names), func(i int) string {
+		k := names[i]
+		return "*" + clipEscaped(oneLine(k), capLabelName) + "*\n" + clipEscaped(oneLine(common[k]), capFieldValue)
+	})
+}
+
+// fieldsBlock is the context section holding field(0) … field(n-1), or
+// nil for none. Past Slack's ten fields, the tenth says how many are left
+// out. Fields of at most capContextField runes keep ten within
+// budgetContext and far below Slack's 2000 per field.
+func fieldsBlock(n int, field func(i int) string) slack.Block {
+	if n == 0 {
 		return nil
 	}
-	shown := len(names)
+	shown := n
 	if shown > maxSectionFields {
 		shown = maxSectionFields - 1 // the last field says how many are left out
 	}
-	// Each field takes at most 2+capLabelName+1+capFieldValue runes, so ten
-	// stay within budgetContext and far below Slack's 2000 per field.
 	fields := make([]*slack.TextBlockObject, 0, shown+1)
-	for _, k := range names[:shown] {
-		f := "*" + clipEscaped(oneLine(k), capLabelName) + "*\n" + clipEscaped(oneLine(common[k]), capFieldValue)
-		fields = append(fields, mrkdwn(f))
+	for i := range shown {
+		fields = append(fields, mrkdwn(field(i)))
 	}
-	if shown < len(names) {
-		fields = append(fields, mrkdwn(more(len(names)-shown)))
+	if shown < n {
+		fields = append(fields, mrkdwn(more(n-shown)))
 	}
 	return slack.NewSectionBlock(nil, fields, nil, slack.SectionBlockOptionBlockID(blockContext))
 }
@@ -378,11 +421,14 @@ func hintText(d *template.Data) string {
 
 // hintBlock shows what to do about the group, or what it is about.
 func hintBlock(g *group) slack.Block {
-	h := hintText(g.data)
+	h, ok := g.tx.hint()
+	if !ok {
+		h = clipEscaped(hintText(g.data), budgetHint)
+	}
 	if h == "" {
 		return nil
 	}
-	return slack.NewSectionBlock(mrkdwn(clipEscaped(h, budgetHint)), nil, nil, slack.SectionBlockOptionBlockID(blockHint))
+	return slack.NewSectionBlock(mrkdwn(h), nil, nil, slack.SectionBlockOptionBlockID(blockHint))
 }
 
 // alertIdent names an alert by the labels that set it apart from the
@@ -427,7 +473,7 @@ func alertSummary(a *template.Alert) string {
 }
 
 // alertLine is one alert in the list: status, what sets it apart, its
-// summary and a link to its source. It is at most about 850 runes.
+// summary and a link to its source. It is at most about 920 runes.
 func alertLine(a *template.Alert, common template.KV) string {
 	var b strings.Builder
 	if a.Status == "firing" {
@@ -447,7 +493,7 @@ func alertLine(a *template.Alert, common template.KV) string {
 		}
 		b.WriteString(clipEscaped(sum, capAlertSummary))
 	}
-	if u := webURL(a.GeneratorURL, capLineURL); u != "" {
+	if u := webURL(a.GeneratorURL, capLinkURL); u != "" {
 		b.WriteString(" · ")
 		b.WriteString(link(u, "source"))
 	}
@@ -478,9 +524,19 @@ func alertsBlock(g *group, limit int) slack.Block {
 		}
 		return cmp.Or(strings.Compare(a.key, b.key), strings.Compare(alerts[a.i].Fingerprint, alerts[b.i].Fingerprint))
 	})
-	text := fitLines(len(order), func(i int) string {
-		return alertLine(&alerts[order[i].i], g.data.CommonLabels)
-	}, g.truncated, limit)
+	var text string
+	if g.tx.defines(partAlertLine) {
+		sorted := make([]*template.Alert, len(order))
+		for k, e := range order {
+			sorted[k] = &alerts[e.i]
+		}
+		lines := g.tx.alertLines(sorted)
+		text = fitLines(len(lines), func(i int) string { return lines[i] }, g.truncated, limit)
+	} else {
+		text = fitLines(len(order), func(i int) string {
+			return alertLine(&alerts[order[i].i], g.data.CommonLabels)
+		}, g.truncated, limit)
+	}
 	if text == "" {
 		return nil
 	}
@@ -551,43 +607,69 @@ func fitLines(n int, line func(i int) string, hidden uint64, limit int) string {
 
 func moreU(n uint64) string { return fmt.Sprintf("…and %d more", n) }
 
-// linksBlock links to the runbook, the dashboard, the alert's source and
-// Alertmanager's pages for the group.
+// linksBlock shows the links: the links template's lines, else links to
+// the runbook, the dashboard, the alert's source and Alertmanager's pages
+// for the group. A link that would break Slack's ten elements or
+// budgetLinks is left out, never cut: a cut URL would lead elsewhere.
 func linksBlock(g *group) slack.Block {
-	d := g.data
+	lines, ok := g.tx.links()
+	if !ok {
+		lines = builtinLinks(g.data)
+	}
 	var elems []slack.MixedElement
 	used := 0
-	add := func(icon, label, u string) {
-		if u == "" || len(elems) == maxContextElements {
-			return
+	for _, s := range lines {
+		if len(elems) == maxContextElements {
+			break
 		}
-		s := icon + " " + link(u, label)
 		if used+runes(s) > budgetLinks {
-			return
+			continue
 		}
 		elems = append(elems, mrkdwn(s))
 		used += runes(s)
 	}
-	add("📖", "Runbook", webURL(annotation(d, annotRunbook), capLinkURL))
-	add("📊", "Dashboard", webURL(annotation(d, annotDashboard), capLinkURL))
-	for _, a := range d.Alerts {
-		if u := webURL(a.GeneratorURL, capLinkURL); u != "" {
-			add("🔎", "Source", u)
-			break
-		}
-	}
-	filter := matcherString(d.GroupLabels)
-	add("🔕", "Silence in Alertmanager", alertmanagerURL(d.ExternalURL, "silences/new", filter))
-	add("🚨", "Alertmanager", alertmanagerURL(d.ExternalURL, "alerts", filter))
 	if len(elems) == 0 {
 		return nil
 	}
 	return slack.NewContextBlock(blockLinks, elems...)
 }
 
+// builtinLinks are the built-in link lines, icon and link each.
+func builtinLinks(d *template.Data) []string {
+	var lines []string
+	add := func(icon, label, raw string) {
+		if s := linkTo(label, raw); s != "" {
+			lines = append(lines, icon+" "+s)
+		}
+	}
+	add("📖", "Runbook", annotation(d, annotRunbook))
+	add("📊", "Dashboard", annotation(d, annotDashboard))
+	for _, a := range d.Alerts {
+		if s := linkTo("Source", a.GeneratorURL); s != "" {
+			lines = append(lines, "🔎 "+s)
+			break
+		}
+	}
+	filter := matcherString(d.GroupLabels)
+	add("🔕", "Silence in Alertmanager", alertmanagerURL(d.ExternalURL, "silences/new", filter))
+	add("🚨", "Alertmanager", alertmanagerURL(d.ExternalURL, "alerts", filter))
+	return lines
+}
+
+// linkTo is a mrkdwn link to raw labelled label, or "" when raw is not an
+// http(s) URL that fits capLinkURL. label is used as it is.
+func linkTo(label, raw string) string {
+	u := webURL(raw, capLinkURL)
+	if u == "" {
+		return ""
+	}
+	return link(u, label)
+}
+
 // alertmanagerURL is a page of Alertmanager's web UI filtered by the
-// matchers, or unfiltered when the filter makes it too long; "" when the
-// external URL is not an http(s) URL.
+// matchers, or unfiltered when the filter makes its link too long; "" when
+// the external URL is not an http(s) URL. The URL is not escaped for
+// mrkdwn: linkTo does that.
 func alertmanagerURL(external, page, filter string) string {
 	base := strings.TrimRight(strings.TrimSpace(external), "/")
 	if webURL(base, capLinkURL) == "" {
@@ -596,11 +678,14 @@ func alertmanagerURL(external, page, filter string) string {
 	base += "/#/" + page
 	if filter != "" {
 		q := strings.ReplaceAll(url.QueryEscape(filter), "+", "%20")
-		if u := webURL(base+"?filter="+q, capLinkURL); u != "" {
+		if u := base + "?filter=" + q; webURL(u, capLinkURL) != "" {
 			return u
 		}
 	}
-	return webURL(base, capLinkURL)
+	if webURL(base, capLinkURL) == "" {
+		return ""
+	}
+	return base
 }
 
 // matcherString writes labels as Alertmanager matchers:
@@ -633,9 +718,13 @@ func quoteMatcher(s string) string {
 }
 
 // fallbackText is the top-level text: notifications, screen readers and
-// clients that cannot show blocks use it. Slack reads it as mrkdwn, so it
-// is escaped: a label such as <!channel> must not notify anyone.
+// clients that cannot show blocks use it. The text template writes it if
+// there is one. Slack reads it as mrkdwn, so the built-in text is escaped: a
+// label such as <!channel> must not notify anyone.
 func fallbackText(g *group) string {
+	if s, ok := g.tx.text(); ok {
+		return s
+	}
 	var b strings.Builder
 	if g.resolved {
 		b.WriteString("[RESOLVED] ")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -815,6 +816,9 @@ func FuzzRender(f *testing.F) {
 		f.Add(b)
 	}
 	opts := richOptions(f)
+	custom := opts
+	custom.Templates = customTemplates(f)
+	defaults := defaultTemplates(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := decodePayload(b)
 		if err != nil {
@@ -823,6 +827,7 @@ func FuzzRender(f *testing.F) {
 		for _, in := range []Input{
 			inputOf(p),
 			{Group: p.Data, GroupKey: p.GroupKey, TruncatedAlerts: p.TruncatedAlerts, Now: testNow(), State: richState(), Options: opts},
+			{Group: p.Data, GroupKey: p.GroupKey, TruncatedAlerts: p.TruncatedAlerts, Now: testNow(), State: richState(), Options: custom},
 		} {
 			if err := Validate(Render(in)); err != nil {
 				t.Errorf("Render: %v", err)
@@ -830,6 +835,20 @@ func FuzzRender(f *testing.F) {
 			if err := Validate(Minimal(in)); err != nil {
 				t.Errorf("Minimal: %v", err)
 			}
+		}
+		// The default templates render what the built-in code renders, but
+		// for label names that a context line "name: value" cannot carry:
+		// empty ones, and UTF-8 ones holding ": " themselves.
+		if p.Data != nil && slices.ContainsFunc(p.CommonLabels.Names(), func(k string) bool {
+			return oneLine(k) == "" || strings.Contains(k, ": ")
+		}) {
+			return
+		}
+		in := inputOf(p)
+		want := marshal(t, Render(in))
+		in.Options.Templates = defaults
+		if got := marshal(t, Render(in)); !bytes.Equal(got, want) {
+			t.Errorf("default.tmpl differs from the built-in rendering (-templates +built-in):\n%s", cmp.Diff(string(got), string(want)))
 		}
 		if s := Summary(p.Data, p.Data); s != "" {
 			t.Errorf("Summary of a group with itself = %q, want \"\"", s)

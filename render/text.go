@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
 )
 
 // ellipsis marks text that was cut. It is one rune.
@@ -74,6 +76,73 @@ func clipEscaped(s string, limit int) string {
 		n += l
 	}
 	return b.String()
+}
+
+// escapeMrkdwn escapes s for mrkdwn, like clipEscaped without a limit.
+func escapeMrkdwn(s string) string {
+	if !strings.ContainsAny(s, "&<>") && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s {
+		writeEscaped(&b, r)
+	}
+	return b.String()
+}
+
+// cutMrkdwn cuts mrkdwn that a template wrote to at most limit runes,
+// ending a cut text in "…". It escapes nothing, and it never cuts inside an
+// escape (&amp;, &lt;, &gt;) or inside a <…> link or mention, so that a cut
+// text shows what was kept rather than broken markup. On escaped text it
+// cuts exactly where clipEscaped does. A limit below 1 gives "".
+func cutMrkdwn(s string, limit int) string {
+	if limit < 1 {
+		return ""
+	}
+	if runes(s) <= limit {
+		return s
+	}
+	limit-- // room for the ellipsis
+	n, end := 0, 0
+	for end < len(s) {
+		size := markupLen(s[end:])
+		c := runes(s[end : end+size])
+		if n+c > limit {
+			break
+		}
+		n += c
+		end += size
+	}
+	return s[:end] + ellipsis
+}
+
+// markupLen is the length in bytes of the unit that starts s and must not
+// be cut: an escape, a <…> link or mention on one line, or one rune.
+func markupLen(s string) int {
+	switch s[0] {
+	case '&':
+		for _, e := range []string{"&amp;", "&lt;", "&gt;"} {
+			if strings.HasPrefix(s, e) {
+				return len(e)
+			}
+		}
+	case '<':
+		// Looking no further than the next < or line break keeps the whole
+		// cut linear in the length of s.
+		if i := strings.IndexAny(s[1:], "<>\n"); i >= 0 && s[1+i] == '>' {
+			return i + 2
+		}
+	}
+	_, size := utf8.DecodeRuneInString(s)
+	return size
+}
+
+// titleCase capitalises the words of s as Alertmanager's template function
+// title does.
+func titleCase(s string) string {
+	// A Caser keeps state: one per call.
+	return cases.Title(language.AmericanEnglish).String(s)
 }
 
 // clip cuts s to at most limit runes, ending a cut result in "…". It is for

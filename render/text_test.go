@@ -136,3 +136,63 @@ func TestDurations(t *testing.T) {
 		}
 	}
 }
+
+func TestCutMrkdwn(t *testing.T) {
+	tests := []struct {
+		in    string
+		limit int
+		want  string
+	}{
+		{"abc", 3, "abc"},
+		{"abcd", 3, "ab…"},
+		{"<!here> hello", 13, "<!here> hello"},
+		{"<!here> hello", 12, "<!here> hel…"},
+		{"<!here> hello", 7, "…"}, // never inside the mention
+		{"ab <https://x|link>", 10, "ab …"},
+		{"a < b > c", 8, "a < b >…"}, // a < … > without a break is one unit
+		{"a < b\n> c", 8, "a < b\n>…"},
+		{"<<<<x>", 4, "<<<…"},
+		{"x&amp;y&lt;z", 7, "x&amp;…"},
+		{"x&amp;y&lt;z", 6, "x…"},
+		{"& and", 4, "& a…"},
+		{"🔥🔥🔥", 2, "🔥…"},
+		{"x", 0, ""},
+	}
+	for _, tc := range tests {
+		got := cutMrkdwn(tc.in, tc.limit)
+		if got != tc.want {
+			t.Errorf("cutMrkdwn(%q, %d) = %q, want %q", tc.in, tc.limit, got, tc.want)
+		}
+		if runes(got) > max(tc.limit, 0) {
+			t.Errorf("cutMrkdwn(%q, %d) has %d runes", tc.in, tc.limit, runes(got))
+		}
+	}
+}
+
+func TestEscapeMrkdwn(t *testing.T) {
+	if got, want := escapeMrkdwn("<!channel> & co"), "&lt;!channel&gt; &amp; co"; got != want {
+		t.Errorf("escapeMrkdwn = %q, want %q", got, want)
+	}
+}
+
+// FuzzCutMrkdwn checks that cutting escaped text is clipEscaped, which the
+// default templates rely on to render what the built-in code renders, and
+// that a cut never exceeds its limit.
+func FuzzCutMrkdwn(f *testing.F) {
+	f.Add("a&b<c>d", 5)
+	f.Add("<!here> &amp; <https://x|y>", 12)
+	f.Add("日本語 🔥 \xff", 3)
+	f.Fuzz(func(t *testing.T, s string, limit int) {
+		limit %= 64
+		if got, want := cutMrkdwn(escapeMrkdwn(s), limit), clipEscaped(s, limit); got != want {
+			t.Errorf("cutMrkdwn(escapeMrkdwn(%q), %d) = %q, clipEscaped = %q", s, limit, got, want)
+		}
+		got := cutMrkdwn(s, limit)
+		if runes(got) > max(limit, 0) {
+			t.Errorf("cutMrkdwn(%q, %d) has %d runes", s, limit, runes(got))
+		}
+		if kept := strings.TrimSuffix(got, ellipsis); !strings.HasPrefix(s, kept) {
+			t.Errorf("cutMrkdwn(%q, %d) = %q, not a prefix and …", s, limit, got)
+		}
+	})
+}

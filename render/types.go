@@ -82,6 +82,9 @@ type Options struct {
 	// Actions are the configured runbook actions; each one whose matchers
 	// fit the group gets a button.
 	Actions []Action
+	// Templates, if set, render the parts of the message that they define;
+	// the other parts keep the built-in rendering.
+	Templates *Templates
 }
 
 // Action is a runbook action's button.
@@ -105,4 +108,8 @@ type Confirm struct {
 type Message struct {
 	Text   string       `json:"text"`
 	Blocks slack.Blocks `json:"blocks"`
+	// TemplateErrors lists the parts whose template failed, at most one
+	// entry per part; those parts fell back to the built-in rendering. It is
+	// for the caller to log and count, and is never sent to Slack.
+	TemplateErrors []TemplateError `json:"-"`
 }

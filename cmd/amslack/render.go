@@ -72,6 +72,9 @@ func (c *renderCommand) run(o options, stdout, stderr io.Writer) int {
 		Group: m.Data, GroupKey: m.GroupKey, TruncatedAlerts: m.TruncatedAlerts,
 		Options: opts, Now: now,
 	})
+	for _, e := range msg.TemplateErrors {
+		fmt.Fprintf(stderr, "amslack render: template of %s failed, rendered without it: %v\n", e.Part, e.Err)
+	}
 	if err := render.Validate(msg); err != nil {
 		fmt.Fprintf(stderr, "amslack render: the message breaks a Slack limit: %v\n", err)
 		return 1

@@ -112,6 +112,7 @@ type Sender struct {
 	deliveries  *prometheus.CounterVec
 	retries     prometheus.Counter
 	replies     *prometheus.CounterVec
+	templates   *prometheus.CounterVec
 }
 
 // Results of a delivery, the values of the result label.
@@ -198,6 +199,13 @@ func New(o Options) *Sender {
 	}
 	for _, r := range []string{deliveredPosted, deliveredUpdated, deliveredUnchanged, deliveredRetry, deliveredDead} {
 		s.deliveries.WithLabelValues(r)
+	}
+	s.templates = reg.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "amslack", Name: "template_errors_total",
+		Help: "Message parts whose template failed and fell back to the built-in rendering.",
+	}, []string{"part"})
+	for _, p := range render.Parts() {
+		s.templates.WithLabelValues(p)
 	}
 	s.replies.WithLabelValues("ok")
 	s.replies.WithLabelValues("failed")
@@ -596,15 +604,25 @@ func (s *Sender) reply(ctx context.Context, channel, ts, text string, lim *rate.
 // shrinking sends the full rendering and, if Slack refuses its shape, the
 // minimal one once. Sending the refused rendering again could never work.
 func (s *Sender) shrinking(in render.Input, send func(render.Message) error) error {
-	err := send(render.Render(in))
+	err := send(s.checked(render.Render(in), in))
 	if f, ok := errors.AsType[*Failure](err); ok && f.Class == Shrink {
 		s.logger.Warn("Slack refused the message's shape; sending a minimal rendering", "code", f.Code, "group_key", in.GroupKey)
-		err = send(render.Minimal(in))
+		err = send(s.checked(render.Minimal(in), in))
 		if f, ok := errors.AsType[*Failure](err); ok && f.Class == Shrink {
 			f.Class = Permanent
 		}
 	}
 	return err
+}
+
+// checked logs and counts the parts whose template failed; they were
+// rendered without it.
+func (s *Sender) checked(m render.Message, in render.Input) render.Message {
+	for _, e := range m.TemplateErrors {
+		s.templates.WithLabelValues(e.Part).Inc()
+		s.logger.Warn("Message template failed; part rendered without it", "part", e.Part, "err", e.Err, "group_key", in.GroupKey)
+	}
+	return m
 }
 
 // call makes one Slack call within the scope's limits: it waits out a pause

@@ -1,26 +1,32 @@
 // Package config loads and validates amslack's YAML configuration: Slack and
 // Alertmanager connections, routes from alert groups to channels, delivery
-// limits, and the interactions people may perform. Unknown keys are errors,
-// defaults live in code, and every secret has a _file twin and prints as
-// <secret>.
+// limits, the interactions people may perform, and the message templates.
+// Unknown keys are errors, defaults live in code, and every secret has a
+// _file twin and prints as <secret>.
 package config
 
 import (
 	"errors"
 	"fmt"
+	htmltemplate "html/template"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	texttemplate "text/template"
 	"time"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
+	"github.com/prometheus/alertmanager/template"
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 
 	"github.com/amslack/amslack/interact"
+	"github.com/amslack/amslack/render"
 	"go.yaml.in/yaml/v2"
 )
 
@@ -36,10 +42,17 @@ type Config struct {
 	Delivery        Delivery          `yaml:"delivery"`
 	Interactions    Interactions      `yaml:"interactions"`
 	Actions         []interact.Action `yaml:"actions,omitempty"`
-	Templates       []string          `yaml:"templates,omitempty"`
+	// TemplateFiles are globs of Alertmanager-style template files that
+	// shape the messages (see render.NewTemplates); relative ones are taken
+	// from the configuration file's directory.
+	TemplateFiles []string `yaml:"templates,omitempty"`
 
-	// dir is the directory of the file, for relative _file paths.
+	// dir is the directory of the file, for relative _file paths and
+	// template globs.
 	dir string
+	// templates is the compiled template set; nil when the configuration
+	// names no template.
+	templates *texttemplate.Template
 }
 
 // Slack modes.
@@ -58,6 +71,11 @@ type Slack struct {
 	BotTokenFile      string           `yaml:"bot_token_file,omitempty"`
 	SigningSecret     commoncfg.Secret `yaml:"signing_secret,omitempty"`
 	SigningSecretFile string           `yaml:"signing_secret_file,omitempty"`
+	// AppToken (xapp-…) turns on Socket Mode: Slack's interactions,
+	// commands and events arrive over a WebSocket that amslack opens, for
+	// installations that cannot expose a public Request URL.
+	AppToken     commoncfg.Secret `yaml:"app_token,omitempty"`
+	AppTokenFile string           `yaml:"app_token_file,omitempty"`
 	// Timeout bounds each Slack API call.
 	Timeout model.Duration `yaml:"timeout,omitempty"`
 }
@@ -108,6 +126,10 @@ type Route struct {
 	// Actions lists the runbook action ids offered on this route; empty
 	// offers every action whose matchers fit.
 	Actions []string `yaml:"actions,omitempty"`
+	// Templates maps a message part (title, severity, context, action_hint,
+	// links, alert_line, text) to the template that renders it on this
+	// route, instead of the conventional amslack.<part>.
+	Templates map[string]string `yaml:"templates,omitempty"`
 
 	ParsedMatchers labels.Matchers `yaml:"-"`
 }
@@ -157,28 +179,34 @@ const (
 // DefaultSeverityOrder ranks severities when none is configured.
 var DefaultSeverityOrder = []string{"critical", "error", "warning", "info", "none"}
 
-// Load reads and validates the file at path.
+// Load reads and validates the file at path, and compiles the templates it
+// names.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := Parse(b)
+	cfg, err := parse(b, filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	cfg.dir = filepath.Dir(path)
 	for i := range cfg.Actions {
 		cfg.Actions[i].SetDirectory(cfg.dir)
 	}
 	return cfg, nil
 }
 
-// Parse decodes and validates a configuration document. Relative _file
-// paths are taken from the working directory; Load makes them relative to
-// the file instead.
+// Parse decodes and validates a configuration document, and compiles the
+// templates it names. Relative _file paths and template globs are taken
+// from the working directory; Load makes them relative to the file
+// instead.
 func Parse(b []byte) (*Config, error) {
-	cfg := &Config{}
+	return parse(b, "")
+}
+
+// parse is Parse with relative paths taken from dir.
+func parse(b []byte, dir string) (*Config, error) {
+	cfg := &Config{dir: dir}
 	if err := yaml.UnmarshalStrict(b, cfg); err != nil {
 		return nil, err
 	}
@@ -218,6 +246,12 @@ func (c *Config) validate() error {
 	}
 	if s.SigningSecret != "" && s.SigningSecretFile != "" {
 		bad("slack", "at most one of signing_secret and signing_secret_file may be set")
+	}
+	if s.AppToken != "" && s.AppTokenFile != "" {
+		bad("slack", "at most one of app_token and app_token_file may be set")
+	}
+	if s.AppToken != "" && !strings.HasPrefix(string(s.AppToken), "xapp-") {
+		bad("slack.app_token", "must be an app-level token (xapp-…) with the connections:write scope")
 	}
 	if s.Timeout == 0 {
 		s.Timeout = model.Duration(10 * time.Second)
@@ -416,8 +450,107 @@ func (c *Config) validate() error {
 				bad(fmt.Sprintf("routes[%d].actions", i), "unknown action %q", id)
 			}
 		}
+		for _, part := range slices.Sorted(maps.Keys(r.Templates)) {
+			key := fmt.Sprintf("routes[%d].templates", i)
+			switch {
+			case !slices.Contains(render.Parts(), part):
+				bad(key, "unknown part %q (parts: %s)", part, strings.Join(render.Parts(), ", "))
+			case r.Templates[part] == "":
+				bad(key+"."+part, "empty template name")
+			}
+		}
 	}
+	errs = append(errs, c.compileTemplates()...)
 	return errors.Join(errs...)
+}
+
+// compileTemplates parses the template files, after Alertmanager's own
+// templates and with amslack's template functions, and checks that the
+// templates the routes name are defined. It compiles nothing when the
+// configuration names no template, so that rendering keeps its built-in
+// path.
+func (c *Config) compileTemplates() []error {
+	routeNames := slices.ContainsFunc(c.Routes, func(r *Route) bool { return r != nil && len(r.Templates) > 0 })
+	if len(c.TemplateFiles) == 0 && !routeNames {
+		return nil
+	}
+	var errs []error
+	globs := make([]string, len(c.TemplateFiles))
+	for i, g := range c.TemplateFiles {
+		globs[i] = commoncfg.JoinDir(c.dir, g)
+		// Alertmanager accepts a glob that matches nothing; a message
+		// template that is silently missing is worse than an error.
+		switch files, err := filepath.Glob(globs[i]); {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("templates[%d]: %q: %w", i, g, err))
+		case len(files) == 0:
+			errs = append(errs, fmt.Errorf("templates[%d]: %q matches no files", i, g))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	set, err := parseTemplates(globs)
+	if err != nil {
+		// The error names the file and line ("template: team.tmpl:3: …");
+		// name the glob that holds the file too.
+		for i := range globs {
+			if _, err := parseTemplates(globs[i : i+1]); err != nil {
+				return []error{fmt.Errorf("templates[%d]: %w", i, err)}
+			}
+		}
+		return []error{fmt.Errorf("templates: %w", err)}
+	}
+	c.templates = set
+	for i, r := range c.Routes {
+		if r == nil {
+			continue
+		}
+		for _, part := range slices.Sorted(maps.Keys(r.Templates)) {
+			name := r.Templates[part]
+			if t := set.Lookup(name); name != "" && (t == nil || t.Tree == nil) {
+				errs = append(errs, fmt.Errorf("routes[%d].templates.%s: template %q is not defined", i, part, name))
+			}
+		}
+	}
+	return errs
+}
+
+// parseTemplates parses the files of globs as Alertmanager does, with
+// amslack's template functions, and returns the text templates.
+func parseTemplates(globs []string) (*texttemplate.Template, error) {
+	var set *texttemplate.Template
+	keep := func(text *texttemplate.Template, _ *htmltemplate.Template) { set = text }
+	if _, err := template.FromGlobs(globs, render.AddTemplateFuncs, keep); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// Templates returns the compiled message templates: Alertmanager's own and
+// those of the template files, with amslack's template functions. It is
+// nil when the configuration names no template.
+func (c *Config) Templates() *texttemplate.Template { return c.templates }
+
+// RouteTemplates returns the templates that render the messages of r, one
+// of c.Routes, or nil when the configuration names no template. For a route
+// that did not come from the file, such as a default made up by the
+// caller, only the conventional names amslack.<part> apply.
+func (c *Config) RouteTemplates(r *Route) *render.Templates {
+	if c.templates == nil {
+		return nil
+	}
+	var names map[string]string
+	if r != nil {
+		names = r.Templates
+	}
+	t, err := render.NewTemplates(c.templates, names)
+	if err != nil {
+		// validate checked the routes of the file; this route is another
+		// one.
+		t, _ = render.NewTemplates(c.templates, nil)
+	}
+	return t
 }
 
 func checkURL(s string) error {
