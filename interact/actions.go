@@ -38,6 +38,28 @@ func failed(err error, text string) outcome {
 	return outcome{err: err, text: text, result: err.Error()}
 }
 
+// lookupGrace is how long a click on an unknown message waits for it to
+// become known: the sender records a message's ts just after Slack returns
+// it, so a click can arrive a moment before the record.
+const lookupGrace = 2 * time.Second
+
+// lookup finds the group of a message, waiting out lookupGrace for one that
+// was just posted.
+func (h *Handler) lookup(ctx context.Context, channel, ts string) (store.Group, bool, error) {
+	deadline := time.Now().Add(lookupGrace)
+	for wait := 50 * time.Millisecond; ; wait *= 2 {
+		g, found, err := h.groups.ByMessage(ctx, channel, ts)
+		if found || err != nil || time.Now().Add(wait).After(deadline) {
+			return g, found, err
+		}
+		select {
+		case <-ctx.Done():
+			return g, found, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
 // process performs one click: look up the group, authorize, act, record,
 // tell the clicker.
 func (h *Handler) process(ctx context.Context, c click) {
@@ -48,7 +70,7 @@ func (h *Handler) process(ctx context.Context, c click) {
 		h.respond(ctx, c.responseURL, fmt.Sprintf("amslack does not know the action %q; the message may come from an older configuration. Nothing was done.", c.action))
 		return
 	}
-	g, found, err := h.groups.ByMessage(ctx, c.channel, c.ts)
+	g, found, err := h.lookup(ctx, c.channel, c.ts)
 	if err != nil {
 		logger.Error("cannot read alert group", "err", err)
 		h.record(c, DecisionFailed, "store unavailable", "", "")

@@ -45,13 +45,16 @@ type AuditEntry struct {
 	MessageTS string    `json:"message_ts"`
 	UserID    string    `json:"user_id"`
 	UserName  string    `json:"user_name"`
-	// Action is the clicked action_id.
+	// Action is the clicked action_id, ActionCommand for a slash command,
+	// or "function:" and the callback_id for a Workflow Builder step.
 	Action         string `json:"action"`
 	Value          string `json:"value,omitempty"`
 	Decision       string `json:"decision"`
 	Result         string `json:"result,omitempty"`
 	SilenceID      string `json:"silence_id,omitempty"`
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// WorkflowExecution is the workflow run that executed a step.
+	WorkflowExecution string `json:"workflow_execution_id,omitempty"`
 }
 
 // auditLog appends JSON lines to a writer shared by all workers.
@@ -128,7 +131,7 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) *metrics {
 	f.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: "amslack",
 		Name:      "interaction_queue_length",
-		Help:      "Interactions waiting for a worker.",
+		Help:      "Clicks and events waiting for a worker.",
 	}, queueLen)
 	for _, k := range allKinds {
 		for _, d := range allDecisions {

@@ -135,6 +135,8 @@ type fakeSlack struct {
 	members     map[string][]string
 	memberCalls int
 	membersErr  error
+	posts       []string // channels of chat.postMessage
+	completions []string // "<execution id>: success" or ": <error>"
 }
 
 func (f *fakeSlack) OpenViewContext(_ context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error) {
@@ -156,6 +158,27 @@ func (f *fakeSlack) GetUserGroupMembersContext(_ context.Context, group string, 
 		return nil, f.membersErr
 	}
 	return f.members[group], nil
+}
+
+func (f *fakeSlack) PostMessageContext(_ context.Context, channel string, _ ...slack.MsgOption) (string, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.posts = append(f.posts, channel)
+	return channel, "1764425999.000100", nil
+}
+
+func (f *fakeSlack) FunctionCompleteSuccessContext(_ context.Context, id string, _ ...slack.FunctionCompleteSuccessRequestOption) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.completions = append(f.completions, id+": success")
+	return nil
+}
+
+func (f *fakeSlack) FunctionCompleteErrorContext(_ context.Context, id, msg string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.completions = append(f.completions, id+": "+msg)
+	return nil
 }
 
 func (f *fakeSlack) calls() int {

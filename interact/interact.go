@@ -1,6 +1,9 @@
-// Package interact owns Slack's way in to amslack: it verifies interaction
-// requests (signature over the raw body, five-minute window), parses
-// block_actions and view_submission payloads, de-duplicates clicks,
+// Package interact owns Slack's way in to amslack: it verifies requests
+// (signature over the raw body, five-minute window) to the interaction,
+// slash command and Events API endpoints, and receives the same traffic
+// over Socket Mode. It parses block_actions and view_submission payloads,
+// answers the /amslack command, replies to mentions, runs the
+// silence_alerts Workflow Builder step, de-duplicates clicks and events,
 // authorizes each click per action (users, user groups, label matchers),
 // performs the action (Alertmanager silences, acknowledgements, runbook
 // calls to internal APIs with approvals and idempotency keys), records the
@@ -62,11 +65,18 @@ type Silencer interface {
 	ListAlerts(ctx context.Context, filter labels.Matchers) ([]amclient.Alert, error)
 }
 
-// SlackAPI is the part of Slack's Web API that interactions use;
-// *slack.Client implements it.
+// SlackAPI is the part of Slack's Web API that interactions and events
+// use; *slack.Client implements it.
 type SlackAPI interface {
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error)
+	// PostMessageContext answers mentions in their thread.
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	// FunctionCompleteSuccessContext and FunctionCompleteErrorContext end
+	// a Workflow Builder step (functions.completeSuccess and
+	// functions.completeError).
+	FunctionCompleteSuccessContext(ctx context.Context, functionExecutionID string, options ...slack.FunctionCompleteSuccessRequestOption) error
+	FunctionCompleteErrorContext(ctx context.Context, functionExecutionID string, errorMessage string) error
 }
 
 // Defaults of Options.
@@ -100,7 +110,8 @@ type Options struct {
 	// Silences is the Alertmanager client; nil makes silence and ack
 	// (in AckModeSilence) answer that no Alertmanager is configured.
 	Silences Silencer
-	// Slack opens the custom-duration dialog and reads user groups.
+	// Slack opens the custom-duration dialog, reads user groups, answers
+	// mentions and completes workflow steps; nil leaves events unanswered.
 	Slack SlackAPI
 	// HTTPClient posts to response_url and calls runbook actions.
 	HTTPClient *http.Client
@@ -142,7 +153,9 @@ type Options struct {
 	MessageLink func(channel, ts string) string
 }
 
-// Handler serves POST /slack/interactions and performs the actions.
+// Handler serves POST /slack/interactions, POST /slack/commands and
+// POST /slack/events, receives the same over Socket Mode, and performs the
+// actions.
 type Handler struct {
 	secret          string
 	groups          Groups
@@ -166,9 +179,10 @@ type Handler struct {
 	messageLink     func(channel, ts string) string
 	audit           *auditLog
 	metrics         *metrics
+	smetrics        *surfaceMetrics
 	caller          caller
 
-	queue   chan click  // clicks waiting for a worker
+	queue   chan job    // clicks and events waiting for a worker
 	notices chan string // response_urls owed an "overloaded" reply
 	running atomic.Bool
 
@@ -176,6 +190,9 @@ type Handler struct {
 	// that of concurrent identical clicks exactly one gets through.
 	dedupMu sync.Mutex
 	seen    *expirable.LRU[string, time.Time]
+	// eventsSeen holds the Events API event_ids delivered recently; it is
+	// guarded by dedupMu as well.
+	eventsSeen *expirable.LRU[string, time.Time]
 	// members caches user group members; the LRU locks itself.
 	members *expirable.LRU[string, cachedMembers]
 	// responsesMu guards the use counts in responses.
@@ -265,13 +282,14 @@ func New(o Options) (*Handler, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("interact: %w", err)
 	}
-	h.queue = make(chan click, cmp.Or(o.Queue, DefaultQueue))
+	h.queue = make(chan job, cmp.Or(o.Queue, DefaultQueue))
 	h.notices = make(chan string, 64)
 	// The LRUs' own TTLs free memory; freshness is decided with h.now so
 	// that it follows the injected clock. Each LRU with a TTL runs a
 	// cleanup goroutine that golang-lru v2.0.7 offers no way to stop; it
 	// holds only the cache, and lives as long as the Handler.
 	h.seen = expirable.NewLRU[string, time.Time](cmp.Or(o.DedupSize, DefaultDedupSize), nil, h.dedupTTL)
+	h.eventsSeen = expirable.NewLRU[string, time.Time](cmp.Or(o.DedupSize, DefaultDedupSize), nil, h.dedupTTL)
 	h.members = expirable.NewLRU[string, cachedMembers](1000, nil, h.userGroupTTL)
 	// Slack: a response_url accepts 5 posts within 30 minutes.
 	h.responses = expirable.NewLRU[string, int](10000, nil, responseURLLifetime)
@@ -280,13 +298,18 @@ func New(o Options) (*Handler, error) {
 		reg = prometheus.NewRegistry()
 	}
 	h.metrics = newMetrics(reg, func() float64 { return float64(len(h.queue)) })
+	h.smetrics = newSurfaceMetrics(reg)
 	return h, nil
 }
 
-// Run runs the workers, which perform clicks, and the reconciler, until ctx
-// ends. A click being performed when ctx ends is finished (each is bounded
-// by a timeout) because stopping half-way would leave a silence without a
-// record; clicks still queued are dropped, and logged.
+// job is one click or event for a worker to perform.
+type job func(ctx context.Context)
+
+// Run runs the workers, which perform clicks and events, and the
+// reconciler, until ctx ends. A job being performed when ctx ends is
+// finished (each is bounded by a timeout) because stopping half-way would
+// leave a silence without a record; jobs still queued are dropped, and
+// logged.
 func (h *Handler) Run(ctx context.Context) error {
 	if !h.running.CompareAndSwap(false, true) {
 		return errors.New("interact: Run called twice")
@@ -311,9 +334,9 @@ func (h *Handler) work(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case c := <-h.queue:
+		case j := <-h.queue:
 			jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobTimeout)
-			h.process(jctx, c)
+			j(jctx)
 			cancel()
 		}
 	}
@@ -435,7 +458,7 @@ func (h *Handler) enqueue(c click) {
 		return
 	}
 	select {
-	case h.queue <- c:
+	case h.queue <- func(ctx context.Context) { h.process(ctx, c) }:
 	default:
 		h.record(c, DecisionOverloaded, "queue full", "", "")
 		// Let the same click through when the user tries again.
@@ -511,12 +534,21 @@ func (h *Handler) kind(action string) string {
 // link returns a link to the click's message, or a plain description when
 // none can be built.
 func (h *Handler) link(c click) string {
-	if h.messageLink != nil {
-		return h.messageLink(c.channel, c.ts)
-	}
-	if c.teamDomain != "" && c.channel != "" && c.ts != "" {
-		// Slack permalinks: https://<domain>.slack.com/archives/<channel>/p<ts without the dot>.
-		return fmt.Sprintf("https://%s.slack.com/archives/%s/p%s", c.teamDomain, c.channel, strings.ReplaceAll(c.ts, ".", ""))
+	if l := h.permalink(c.teamDomain, c.channel, c.ts); l != "" {
+		return l
 	}
 	return fmt.Sprintf("channel %s, message %s", c.channel, c.ts)
+}
+
+// permalink returns a link to the message ts in channel of the workspace
+// with the given domain, or "" when none can be built.
+func (h *Handler) permalink(teamDomain, channel, ts string) string {
+	if h.messageLink != nil {
+		return h.messageLink(channel, ts)
+	}
+	if teamDomain != "" && channel != "" && ts != "" {
+		// Slack permalinks: https://<domain>.slack.com/archives/<channel>/p<ts without the dot>.
+		return fmt.Sprintf("https://%s.slack.com/archives/%s/p%s", teamDomain, channel, strings.ReplaceAll(ts, ".", ""))
+	}
+	return ""
 }

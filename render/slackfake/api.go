@@ -46,6 +46,8 @@ func handlerFor(method string) handler {
 		return (*Server).usersInfo
 	case "auth.test":
 		return (*Server).authTest
+	case methodCompleteSuccess, methodCompleteError:
+		return (*Server).completeFunction
 	}
 	return nil
 }

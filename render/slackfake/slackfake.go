@@ -44,6 +44,10 @@ type Options struct {
 	// field "token" or as "Authorization: Bearer". Empty accepts any
 	// non-empty token.
 	Token string
+	// AppToken is the app-level token (xapp-…) that apps.connections.open
+	// must carry to open a Socket Mode connection. Empty accepts any
+	// xapp- token.
+	AppToken string
 	// MethodPerMinute caps calls per method in any 60-second window, such
 	// as "chat.update": 50 (Slack's Tier 3). Methods not listed are not
 	// limited.
@@ -116,6 +120,9 @@ type Server struct {
 	// IDs are never reused.
 	lastTS int64
 	seq    int
+	// apps is the Socket Mode side and workflow step completions
+	// (socket.go); Reset leaves it alone.
+	apps appState
 	// st is everything that Reset clears.
 	st state
 }
@@ -323,7 +330,8 @@ func (s *Server) Reset() {
 }
 
 // ServeHTTP serves the fake's routes relative to where it is mounted:
-// /api/<method>, /webhook/<id> and /response/<id>.
+// /api/<method>, /webhook/<id>, /response/<id> and the Socket Mode
+// WebSocket /socket/<id>.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	if method, ok := strings.CutPrefix(path, "/api/"); ok && method != "" && !strings.Contains(method, "/") {
@@ -332,7 +340,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
+		if method == methodConnectionsOpen {
+			s.serveConnectionsOpen(w, r)
+			return
+		}
 		s.serveAPI(w, r, method)
+		return
+	}
+	if id, ok := strings.CutPrefix(path, "/socket/"); ok {
+		s.serveSocket(w, r, id)
 		return
 	}
 	var serve func(http.ResponseWriter, *http.Request, string)
