@@ -198,4 +198,3 @@ func TestLifecycleAcrossRestarts(t *testing.T) {
 		t.Errorf("rate-limit violations: %+v", v)
 	}
 }
-

@@ -18,9 +18,9 @@ import (
 	"github.com/amslack/amslack/render/slackfake"
 )
 
-// binary is the amslack binary the end-to-end tests run, built once by
-// TestMain.
-var binary string
+// binary is the amslack binary the end-to-end tests run, and actionServer
+// the example internal action server; TestMain builds both once.
+var binary, actionServer string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "amslack-e2e-")
@@ -29,11 +29,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "amslack")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build amslack:", err)
-		os.Exit(1)
+	actionServer = filepath.Join(dir, "actionserver")
+	for out, pkg := range map[string]string{binary: ".", actionServer: "../../examples/actionserver"} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build", pkg+":", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,14 +22,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
 	"go.etcd.io/bbolt"
 
 	"github.com/amslack/amslack/cmd/internal/config"
+	"github.com/amslack/amslack/interact"
 	"github.com/amslack/amslack/receiver"
 	"github.com/amslack/amslack/receiver/outbox"
 	"github.com/amslack/amslack/receiver/sender"
 	"github.com/amslack/amslack/receiver/store"
 	"github.com/amslack/amslack/render"
+	"github.com/amslack/amslack/render/preview"
 	"github.com/amslack/amslack/render/slackfake"
 )
 
@@ -55,8 +59,21 @@ type App struct {
 	outbox  *outbox.Outbox
 	sender  *sender.Sender
 	webhook *receiver.Handler
-	// fake is the in-process Slack of preview mode; nil otherwise.
-	fake *slackfake.Server
+	// interact handles Slack's interactions; nil without a signing secret.
+	interact *interact.Handler
+	// socket is the Socket Mode client; nil without an app token.
+	socket *socketmode.Client
+	// closers release what New opened besides the database.
+	closers []func() error
+	// fake is the in-process Slack of preview mode, and preview its page;
+	// both nil otherwise.
+	fake    *slackfake.Server
+	preview *preview.Handler
+	// signingSecret verifies Slack's requests; the preview signs with it.
+	signingSecret string
+	// webhookAuth is Alertmanager's credentials, for the preview's
+	// example notifications.
+	webhookAuth atomic.Pointer[receiver.Auth]
 
 	// reloadMu serialises reloads (SIGHUP and POST /-/reload).
 	reloadMu sync.Mutex
@@ -149,6 +166,10 @@ func New(o Options) (*App, error) {
 		Logger:     o.Logger.With("component", "sender"),
 		Registerer: o.Registry,
 	})
+	a.signingSecret = secrets.signingSecret
+	if err := a.newInteract(cfg, secrets, slackClient); err != nil {
+		return nil, err
+	}
 	a.webhook = receiver.NewHandler(receiver.Options{
 		Enqueuer:    a.outbox,
 		DedupWindow: time.Duration(cfg.Webhook.DedupWindow),
@@ -167,9 +188,9 @@ func New(o Options) (*App, error) {
 // secrets are the configuration's secrets, read from the file or from
 // their _file twins.
 type secrets struct {
-	botToken, signingSecret string
-	webhookAuth             receiver.Auth
-	webhookURLs             map[string]string
+	botToken, signingSecret, appToken string
+	webhookAuth                       receiver.Auth
+	webhookURLs                       map[string]string
 }
 
 func readSecrets(cfg *config.Config) (*secrets, error) {
@@ -184,6 +205,10 @@ func readSecrets(cfg *config.Config) (*secrets, error) {
 	}
 	read("slack.bot_token_file", &s.botToken, cfg.Slack.BotToken, cfg.Slack.BotTokenFile)
 	read("slack.signing_secret_file", &s.signingSecret, cfg.Slack.SigningSecret, cfg.Slack.SigningSecretFile)
+	read("slack.app_token_file", &s.appToken, cfg.Slack.AppToken, cfg.Slack.AppTokenFile)
+	if s.appToken != "" && !strings.HasPrefix(s.appToken, "xapp-") {
+		errs = append(errs, errors.New("slack.app_token_file: the file does not hold an app-level token (xapp-…)"))
+	}
 	read("webhook.bearer_token_file", &s.webhookAuth.BearerToken, cfg.Webhook.BearerToken, cfg.Webhook.BearerTokenFile)
 	if ba := cfg.Webhook.BasicAuth; ba != nil {
 		s.webhookAuth.Username = ba.Username
@@ -317,6 +342,8 @@ func (a *App) apply(cfg *config.Config, s *secrets) error {
 		// ?channel= without a default route: the built-in defaults.
 		opts[""] = routeOptions(cfg, &config.Route{ThreadReplies: nil, Repeat: "ignore"}, "")
 	}
+	auth := s.webhookAuth
+	a.webhookAuth.Store(&auth)
 	a.webhook.Reload(receiver.Settings{
 		Auth:         s.webhookAuth,
 		MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
@@ -332,7 +359,7 @@ func routeOptions(cfg *config.Config, r *config.Route, webhookURL string) sender
 		ThreadReplies:  r.ThreadReplies == nil || *r.ThreadReplies,
 		RepeatInThread: r.Repeat == "thread",
 		WebhookURL:     webhookURL,
-		Render:         render.Options{Mentions: r.Mention},
+		Render:         render.Options{Mentions: r.Mention, Templates: cfg.RouteTemplates(r)},
 	}
 	for _, d := range r.SilenceDurations {
 		ro.Render.SilenceDurations = append(ro.Render.SilenceDurations, time.Duration(d))
@@ -386,6 +413,7 @@ func (a *App) reload() error {
 	if err != nil {
 		return err
 	}
+	a.warnInteractChanges(old, cfg)
 	return a.apply(cfg, s)
 }
 
@@ -399,6 +427,20 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { a.prune(ctx) })
+	if a.interact != nil {
+		wg.Go(func() {
+			if err := a.interact.Run(ctx); err != nil {
+				a.logger.Error("Interaction handler stopped", "err", err)
+			}
+		})
+	}
+	if a.socket != nil {
+		wg.Go(func() {
+			if err := a.interact.RunSocketMode(ctx, a.socket); err != nil {
+				a.logger.Error("Socket Mode stopped; Slack's interactions no longer arrive", "err", err)
+			}
+		})
+	}
 	<-ctx.Done()
 	wg.Wait()
 	return nil
@@ -428,10 +470,21 @@ func (a *App) prune(ctx context.Context) {
 func (a *App) StartShutdown() {
 	a.ready.Store(false)
 	a.webhook.Close()
+	if a.preview != nil {
+		// Live-update streams of open preview pages would hold up the
+		// HTTP server's shutdown.
+		a.preview.Close()
+	}
 }
 
-// Close releases the storage.
-func (a *App) Close() error { return a.db.Close() }
+// Close releases the storage and the audit log.
+func (a *App) Close() error {
+	errs := []error{a.db.Close()}
+	for _, c := range a.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
+}
 
 // DB returns the storage path's database file, for tools.
 func DBPath(storage string) string { return filepath.Join(storage, "amslack.db") }

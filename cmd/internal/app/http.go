@@ -43,6 +43,7 @@ func (a *App) Handler(adminAuth func(http.Handler) http.Handler) http.Handler {
 	mux.Handle("POST /api/v1/dlq/{id}/retry", adminAuth(http.HandlerFunc(a.retryDead)))
 	mux.Handle("DELETE /api/v1/dlq/{id}", adminAuth(http.HandlerFunc(a.dropDead)))
 	a.mountInteract(mux)
+	a.mountPreview(mux)
 	return mux
 }
 

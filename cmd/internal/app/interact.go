@@ -1,6 +1,121 @@
 package app
 
-import "net/http"
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/amslack/amslack/cmd/internal/config"
+	"github.com/amslack/amslack/interact"
+	"github.com/amslack/amslack/interact/amclient"
+)
+
+// newInteract builds the handler of Slack's interactions. Without a signing
+// secret amslack cannot tell Slack's requests from anyone's, so the
+// endpoints then refuse every request.
+func (a *App) newInteract(cfg *config.Config, s *secrets, client *slack.Client) error {
+	if s.signingSecret == "" {
+		a.logger.Warn("slack.signing_secret is not set: buttons, commands and events are refused")
+		return nil
+	}
+	var silences interact.Silencer
+	if cfg.Alertmanager.URL != "" {
+		c, err := amclient.New(cfg.Alertmanager.URL, a.opts.HTTPClient)
+		if err != nil {
+			return fmt.Errorf("alertmanager.url: %w", err)
+		}
+		silences = c
+	}
+	auditPath := cfg.Interactions.AuditFile
+	if auditPath == "" {
+		auditPath = filepath.Join(a.opts.StoragePath, "audit.log")
+	}
+	audit, err := os.OpenFile(auditPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("interactions.audit_file: %w", err)
+	}
+	a.closers = append(a.closers, audit.Close)
+	in := cfg.Interactions
+	o := interact.Options{
+		SigningSecret:     s.signingSecret,
+		Groups:            a.store,
+		Refresher:         a.outbox,
+		Silences:          silences,
+		Slack:             client,
+		HTTPClient:        a.httpClient(),
+		Actions:           cfg.Actions,
+		AckMode:           in.AckMode,
+		AckDuration:       time.Duration(in.AckDuration),
+		SilenceMatchers:   in.SilenceMatchers,
+		DedupTTL:          time.Duration(in.DedupTTL),
+		ReconcileInterval: time.Duration(in.ReconcileInterval),
+		Audit:             audit,
+		Logger:            a.logger.With("component", "interact"),
+		Registerer:        a.reg,
+	}
+	if in.Silence != nil {
+		o.Silence = *in.Silence
+	}
+	if in.Ack != nil {
+		o.Ack = *in.Ack
+	}
+	a.interact, err = interact.New(o)
+	if err != nil {
+		return err
+	}
+	if s.appToken != "" {
+		api := slack.New(s.botToken,
+			slack.OptionAPIURL(cfg.Slack.APIURL),
+			slack.OptionAppLevelToken(s.appToken),
+			slack.OptionHTTPClient(a.httpClient()),
+		)
+		a.socket = socketmode.New(api)
+		a.logger.Info("Socket Mode on: Slack's interactions, commands and events arrive over a WebSocket")
+	}
+	return nil
+}
+
+// interactSettings are the parts of the configuration that the interaction
+// handler reads when it is built.
+func interactSettings(c *config.Config) any {
+	return struct {
+		I config.Interactions
+		A any
+		M string
+		S string
+	}{c.Interactions, c.Actions, c.Alertmanager.URL, string(c.Slack.SigningSecret) + c.Slack.SigningSecretFile}
+}
+
+// warnInteractChanges says when a reload changed what only a restart
+// applies: the interaction handler holds caches (click de-duplication) that
+// must not be lost while clicks are in flight.
+func (a *App) warnInteractChanges(old, cur *config.Config) {
+	if !reflect.DeepEqual(interactSettings(old), interactSettings(cur)) {
+		a.logger.Warn("Changes to actions, interactions, alertmanager.url and the signing secret apply after a restart")
+	}
+}
+
+var errNoSigningSecret = errors.New("slack.signing_secret is not configured: amslack cannot verify requests from Slack")
 
 // mountInteract adds Slack's endpoints.
-func (a *App) mountInteract(mux *http.ServeMux) {}
+func (a *App) mountInteract(mux *http.ServeMux) {
+	if a.interact == nil {
+		refuse := func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, errNoSigningSecret.Error(), http.StatusServiceUnavailable)
+		}
+		for _, p := range []string{"/slack/interactions", "/slack/commands", "/slack/events"} {
+			mux.HandleFunc("POST "+p, refuse)
+		}
+		return
+	}
+	mux.Handle("POST /slack/interactions", a.interact)
+	mux.HandleFunc("POST /slack/commands", a.interact.ServeCommands)
+	mux.HandleFunc("POST /slack/events", a.interact.ServeEvents)
+}

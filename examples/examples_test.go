@@ -1,0 +1,22 @@
+package examples
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestAlertsAreNotifications(t *testing.T) {
+	got := Alerts()
+	if len(got) < 3 {
+		t.Fatalf("%d example notifications, want at least 3", len(got))
+	}
+	for name, b := range got {
+		var m struct {
+			Version  string `json:"version"`
+			GroupKey string `json:"groupKey"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil || m.Version != "4" || m.GroupKey == "" {
+			t.Errorf("%s: not a version 4 notification: %v", name, err)
+		}
+	}
+}
