@@ -82,7 +82,7 @@ const (
 	// limits.
 	maxComment = 500
 	// CustomSilence is the silence select's value that opens the dialog.
-	CustomSilence = "custom"
+	CustomSilence = render.SilenceCustom
 )
 
 // silenceMetadata travels in the dialog's private_metadata (Slack: at most

@@ -97,6 +97,12 @@ func silenceSelect(durations []time.Duration) slack.BlockElement {
 	if len(opts) == 0 {
 		add(defaultSilenceDurations())
 	}
+	// The last choice opens a dialog for any duration and a comment; its
+	// place is kept by stopping the durations one short of Slack's cap.
+	if len(opts) == maxSelectOptions {
+		opts = opts[:maxSelectOptions-1]
+	}
+	opts = append(opts, slack.NewOptionBlockObject(SilenceCustom, plainText("Custom…"), nil))
 	return slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Silence for…"), ActionSilence, opts...)
 }
 

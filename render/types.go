@@ -17,6 +17,10 @@ const (
 	ActionUnsilence = "unsilence"
 )
 
+// SilenceCustom is the value of the silence select's last option, which
+// opens a dialog for a duration and a comment of the user's choosing.
+const SilenceCustom = "custom"
+
 // Input is everything a rendering depends on. Render reads nothing else: no
 // clock, no configuration, no network.
 type Input struct {
