@@ -111,6 +111,22 @@ func (c *clicker) post(payload any) int {
 	return resp.StatusCode
 }
 
+// startActionServer runs the example internal action server with the
+// secret in dir/action.secret, and returns its address and log.
+func startActionServer(t testing.TB, dir string) (string, *proc) {
+	t.Helper()
+	writeFile(t, filepath.Join(dir, "action.secret"), "shared-action-secret\n")
+	addr := freeAddr(t)
+	srv := exec.Command(actionServer, "--listen", addr, "--secret-file", filepath.Join(dir, "action.secret"))
+	log := &proc{done: make(chan struct{})}
+	srv.Stdout, srv.Stderr = log, log
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	return addr, log
+}
+
 // TestInteractionsEndToEnd runs a real Alertmanager, amslack, the fake Slack
 // and the example action server, and clicks every button of a message.
 func TestInteractionsEndToEnd(t *testing.T) {
@@ -118,16 +134,7 @@ func TestInteractionsEndToEnd(t *testing.T) {
 	fake, slackURL := fakeSlack(t, slackfake.SlackRateLimits())
 	dir := t.TempDir()
 
-	// The example internal action server.
-	writeFile(t, filepath.Join(dir, "action.secret"), "shared-action-secret\n")
-	actionAddr := freeAddr(t)
-	srv := exec.Command(actionServer, "--listen", actionAddr, "--secret-file", filepath.Join(dir, "action.secret"))
-	srvLog := &proc{done: make(chan struct{})}
-	srv.Stdout, srv.Stderr = srvLog, srvLog
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	actionAddr, srvLog := startActionServer(t, dir)
 
 	addr := freeAddr(t)
 	am := amtest.StartConfig(t, amtest.Config{
