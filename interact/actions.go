@@ -170,11 +170,11 @@ func (h *Handler) expireSilence(ctx context.Context, id string) error {
 	return nil
 }
 
-func (h *Handler) refresh(ctx context.Context, key receiver.Key, route string) {
+func (h *Handler) refresh(ctx context.Context, key receiver.Key, route string, notes ...string) {
 	if h.refresher == nil {
 		return
 	}
-	if err := h.refresher.Refresh(ctx, key, route); err != nil {
+	if err := h.refresher.Refresh(ctx, key, route, notes...); err != nil {
 		h.logger.Warn("cannot refresh message", "group_key", key.GroupKey, "channel", key.Channel, "err", err)
 	}
 }
@@ -241,7 +241,7 @@ func (h *Handler) silence(ctx context.Context, c click, g store.Group) outcome {
 			h.logger.Warn("cannot expire replaced silence", "silence_id", replaced, "err", err)
 		}
 	}
-	h.refresh(ctx, g.Key, g.Route)
+	h.refresh(ctx, g.Key, g.Route, fmt.Sprintf("🔕 Silenced by <@%s> for %s, until %s", c.user.ID, model.Duration(d), formatUntil(until)))
 	return outcome{
 		text:      fmt.Sprintf("Silenced for %s, until %s (silence %s).", model.Duration(d), formatUntil(until), id),
 		result:    "silenced until " + until.UTC().Format(time.RFC3339),
@@ -297,7 +297,7 @@ func (h *Handler) unsilence(ctx context.Context, c click, g store.Group) outcome
 		return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
 			text: fmt.Sprintf("Silence %s expired, but amslack could not update the message: %v.", mark.SilenceID, err)}
 	}
-	h.refresh(ctx, g.Key, g.Route)
+	h.refresh(ctx, g.Key, g.Route, fmt.Sprintf("🔔 Silence removed by <@%s>", c.user.ID))
 	return outcome{text: fmt.Sprintf("Silence %s expired.", mark.SilenceID), result: "silence expired", silenceID: mark.SilenceID}
 }
 
@@ -354,7 +354,7 @@ func (h *Handler) ack(ctx context.Context, c click, g store.Group) outcome {
 		}
 		return outcome{text: fmt.Sprintf("Already acknowledged by %s.", first.By.Name), result: "already acknowledged", silenceID: first.SilenceID}
 	}
-	h.refresh(ctx, g.Key, g.Route)
+	h.refresh(ctx, g.Key, g.Route, fmt.Sprintf("👀 Acknowledged by <@%s>", c.user.ID))
 	if mark.SilenceID == "" {
 		return outcome{text: "Acknowledged.", result: "acknowledged"}
 	}
@@ -402,6 +402,6 @@ func (h *Handler) unack(ctx context.Context, c click, g store.Group) outcome {
 			h.logger.Warn("cannot expire extended acknowledgement silence", "silence_id", current, "err", err)
 		}
 	}
-	h.refresh(ctx, g.Key, g.Route)
+	h.refresh(ctx, g.Key, g.Route, fmt.Sprintf("Acknowledgement removed by <@%s>", c.user.ID))
 	return outcome{text: "Acknowledgement removed.", result: "acknowledgement removed", silenceID: mark.SilenceID}
 }

@@ -192,7 +192,7 @@ type fakeRefresher struct {
 	keys []receiver.Key
 }
 
-func (f *fakeRefresher) Refresh(_ context.Context, key receiver.Key, _ string) error {
+func (f *fakeRefresher) Refresh(_ context.Context, key receiver.Key, _ string, _ ...string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.keys = append(f.keys, key)

@@ -54,7 +54,8 @@ type Groups interface {
 // Refresher re-renders a group's message from the store and updates it in
 // Slack, within Slack's rate limits. The durable sender implements it.
 type Refresher interface {
-	Refresh(ctx context.Context, key receiver.Key, route string) error
+	// notes say what changed, for a reply in the message's thread.
+	Refresh(ctx context.Context, key receiver.Key, route string, notes ...string) error
 }
 
 // Silencer is the part of Alertmanager's API v2 that actions use;

@@ -149,7 +149,7 @@ func (h *Handler) resolve(ctx context.Context, g store.Group) error {
 			h.logger.Warn("cannot expire acknowledgement silence", "silence_id", ackID, "err", err)
 		}
 	}
-	h.refresh(ctx, g.Key, g.Route)
+	h.refresh(ctx, g.Key, g.Route, "✅ Resolved while silenced: Alertmanager no longer has these alerts")
 	return nil
 }
 

@@ -84,7 +84,7 @@ func (h *Handler) runAction(ctx context.Context, c click, g store.Group, a *Acti
 			result: fmt.Sprintf("already approved %d/%d", have, a.Approvals),
 		}
 	case !run:
-		h.refresh(ctx, g.Key, g.Route)
+		h.refresh(ctx, g.Key, g.Route, fmt.Sprintf("%s: approved by <@%s> (%d of %d)", a.Label, c.user.ID, have, a.Approvals))
 		return outcome{
 			text:   fmt.Sprintf("Approval of %s recorded (%d of %d); waiting for %d more.", a.Label, have, a.Approvals, a.Approvals-have),
 			result: fmt.Sprintf("approval %d/%d", have, a.Approvals),
@@ -107,7 +107,7 @@ func (h *Handler) runAction(ctx context.Context, c click, g store.Group, a *Acti
 	if uerr != nil {
 		h.logger.Error("cannot record runbook result", "action", a.ID, "err", uerr)
 	}
-	h.refresh(ctx, g.Key, g.Route)
+	h.refresh(ctx, g.Key, g.Route, resultNote(a, approvers, res))
 	switch {
 	case err != nil:
 		return outcome{err: err, result: err.Error(), idemKey: key,
@@ -122,6 +122,23 @@ func (h *Handler) runAction(ctx context.Context, c click, g store.Group, a *Acti
 		result:  cmpOr(res.Detail, "ok"),
 		idemKey: key,
 	}
+}
+
+// resultNote is the thread reply for an action's outcome.
+func resultNote(a *Action, approvers []render.User, res render.Result) string {
+	who := make([]string, 0, len(approvers))
+	for _, u := range approvers {
+		who = append(who, "<@"+u.ID+">")
+	}
+	icon := "✅"
+	if !res.OK {
+		icon = "❌"
+	}
+	note := fmt.Sprintf("%s %s, approved by %s", icon, a.Label, strings.Join(who, ", "))
+	if res.Detail != "" {
+		note += ": " + res.Detail
+	}
+	return note
 }
 
 func runbookRequest(c click, g store.Group, action, key string, approvers []render.User) runbook.Request {

@@ -216,9 +216,10 @@ actions:
 	if d := sil.EndsAt.Sub(sil.StartsAt); d < 59*time.Minute || d > 61*time.Minute {
 		t.Errorf("silence lasts %s, want 1h", d)
 	}
-	waitFor(t, fake, 20*time.Second, "the message to show the silence", func() bool {
+	waitFor(t, fake, 20*time.Second, "the message to show the silence, and a note in its thread", func() bool {
 		m := current()
-		return strings.Contains(allText(t, m), "Silenced") && slices.Contains(m.ActionIDs(), "unsilence")
+		return strings.Contains(allText(t, m), "Silenced") && slices.Contains(m.ActionIDs(), "unsilence") &&
+			slices.ContainsFunc(m.Replies, func(r slackfake.Message) bool { return strings.Contains(r.Text, "Silenced by <@"+alice.ID+">") })
 	})
 
 	// Unsilence.

@@ -71,7 +71,19 @@ type Entry struct {
 	// arrived; the age of the oldest pending entry is measured from it.
 	FirstAt   time.Time `json:"first_at,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
+	// Notes are what people did to the group since its message was last
+	// sent (acknowledged, silenced, an action's result), for a thread
+	// reply. Coalescing keeps them all, up to maxNotes, newest last.
+	Notes []string `json:"notes,omitempty"`
+	// Refreshed is set on a notification that a refresh was merged into:
+	// the group's state changed, so the message must be updated even if
+	// the alerts did not change.
+	Refreshed bool `json:"refreshed,omitempty"`
 }
+
+// maxNotes bounds the notes an entry carries, so that a burst of clicks
+// cannot grow one entry without limit; the oldest are dropped.
+const maxNotes = 20
 
 // supersede returns cur with the newer of cur's and in's deliveries, for
 // two entries of one key that must become one. The newest notification wins
@@ -88,6 +100,11 @@ func supersede(cur, in Entry) Entry {
 		out.Notification = in.Notification
 	}
 	out.Priority = min(cur.Priority, in.Priority)
+	out.Refreshed = cur.Refreshed || in.Refreshed || cur.Kind != in.Kind
+	if len(in.Notes) > 0 {
+		notes := append(append([]string(nil), cur.Notes...), in.Notes...)
+		out.Notes = notes[max(0, len(notes)-maxNotes):]
+	}
 	if !in.FirstAt.IsZero() && (out.FirstAt.IsZero() || in.FirstAt.Before(out.FirstAt)) {
 		out.FirstAt = in.FirstAt
 	}

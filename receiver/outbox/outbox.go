@@ -248,12 +248,13 @@ func (o *Outbox) Enqueue(ctx context.Context, n receiver.Notification) error {
 }
 
 // Refresh durably asks for the stored group of key to be rendered again,
-// as route says, for example after a click changed its state. A pending
-// notification of key already renders the latest state, so then Refresh
-// does nothing.
-func (o *Outbox) Refresh(ctx context.Context, key receiver.Key, route string) error {
+// as route says, for example after a click changed its state; notes say
+// what changed, for a thread reply. A pending notification of key already
+// renders the latest state: the refresh is merged into it (see supersede),
+// marking it Refreshed so that it is sent even if its alerts did not change.
+func (o *Outbox) Refresh(ctx context.Context, key receiver.Key, route string, notes ...string) error {
 	n := receiver.Notification{Key: key, Route: route, ReceivedAt: o.now()}
-	e := Entry{Kind: KindRefresh, Notification: n, Priority: o.priority(n), FirstAt: n.ReceivedAt}
+	e := Entry{Kind: KindRefresh, Notification: n, Priority: o.priority(n), FirstAt: n.ReceivedAt, Notes: notes}
 	return o.add(ctx, e)
 }
 
@@ -288,12 +289,6 @@ func (o *Outbox) put(ctx context.Context, in Entry, drop func(*bbolt.Tx) error) 
 
 	e := in
 	if cur != nil {
-		if drop == nil && curEntry.Kind == KindNotify && in.Kind == KindRefresh {
-			o.mu.Lock()
-			o.unhold(key, s)
-			o.mu.Unlock()
-			return true, nil
-		}
 		e = supersede(curEntry, in)
 	}
 	v, err := encodeEntry(e)

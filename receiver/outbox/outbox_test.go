@@ -667,13 +667,25 @@ func TestRefresh(t *testing.T) {
 			want: []Entry{{ID: 1, Kind: KindRefresh, Notification: receiver.Notification{Key: key("A"), Route: "db-1401", ReceivedAt: t0.Add(time.Minute)}, FirstAt: t0}},
 		},
 		{
-			name: "pending notification implies it",
+			name: "merges into a pending notification, which must then be sent",
 			do: func(e *env) {
 				e.enqueue(note("A", "warning", t0))
 				e.now = t0.Add(time.Minute)
 				refresh(e, "A")
 			},
-			want: []Entry{{ID: 1, Kind: KindNotify, Notification: note("A", "warning", t0), Priority: 2, FirstAt: t0}},
+			want: []Entry{{ID: 1, Kind: KindNotify, Notification: note("A", "warning", t0), Priority: 0, FirstAt: t0, Refreshed: true}},
+		},
+		{
+			name: "keeps every note",
+			do: func(e *env) {
+				e.enqueue(note("A", "warning", t0))
+				for _, n := range []string{"acked", "silenced"} {
+					if err := e.o.Refresh(context.Background(), key("A"), "db", n); err != nil {
+						e.t.Fatal(err)
+					}
+				}
+			},
+			want: []Entry{{ID: 1, Kind: KindNotify, Notification: note("A", "warning", t0), Priority: 0, FirstAt: t0, Refreshed: true, Notes: []string{"acked", "silenced"}}},
 		},
 		{
 			name: "notification replaces it",
@@ -681,7 +693,7 @@ func TestRefresh(t *testing.T) {
 				refresh(e, "A")
 				e.enqueue(note("A", "warning", t0.Add(time.Minute)))
 			},
-			want: []Entry{{ID: 1, Kind: KindNotify, Notification: note("A", "warning", t0.Add(time.Minute)), Priority: 0, FirstAt: t0}},
+			want: []Entry{{ID: 1, Kind: KindNotify, Notification: note("A", "warning", t0.Add(time.Minute)), Priority: 0, FirstAt: t0, Refreshed: true}},
 		},
 		{
 			name: "waits behind a notification in flight",

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -454,7 +455,7 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		State: state, Options: ro.Render, Now: now,
 	}
 	alerts := alertStates(msg)
-	unchanged := !fresh && e.Kind == outbox.KindNotify && g.Status == msg.Status && maps2Equal(g.Alerts, alerts)
+	unchanged := !fresh && e.Kind == outbox.KindNotify && !e.Refreshed && g.Status == msg.Status && maps2Equal(g.Alerts, alerts)
 
 	var summary string
 	switch {
@@ -487,6 +488,11 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		}
 	}
 
+	if !fresh && ro.ThreadReplies && len(e.Notes) > 0 {
+		// What people did (acknowledged, silenced, an action's result)
+		// joins the thread with what Alertmanager changed.
+		summary = strings.TrimSpace(summary + "\n" + strings.Join(e.Notes, "\n"))
+	}
 	if summary != "" && g.TS != "" && !n.Key.IsWebhook() {
 		// The reply goes before the store learns the new state: if it fails
 		// or shutdown interrupts it, the entry is delivered again, and the

@@ -22,6 +22,7 @@ import (
 	"github.com/amslack/amslack/receiver"
 	"github.com/amslack/amslack/receiver/outbox"
 	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/render"
 	"github.com/amslack/amslack/render/slackfake"
 )
 
@@ -380,4 +381,56 @@ func TestClassify(t *testing.T) {
 			t.Errorf("Classify(%v) (-got +want):\n%s", tt.err, diff)
 		}
 	}
+}
+
+func TestRefreshUpdatesAndRepliesWithNotes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, RouteOptions{ThreadReplies: true})
+		const ch = "C0NOTES001"
+		n := notification("G", ch, "firing", "critical", "a")
+		h.enqueue(t, n)
+		h.settle(t, time.Minute)
+		ts := h.fake.Messages(ch)[0].TS
+
+		// A click changed the state: the refresh re-renders the message and
+		// its notes go to the thread.
+		if _, err := h.store.Update(context.Background(), n.Key, func(g *store.Group, _ bool) error {
+			g.State.Acked = &render.Mark{By: render.User{ID: "U0ALICE001"}, At: time.Now()}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.outbox.Refresh(context.Background(), n.Key, "default", "👀 Acknowledged by <@U0ALICE001>"); err != nil {
+			t.Fatal(err)
+		}
+		h.settle(t, time.Minute)
+		m, _ := h.fake.Message(ch, ts)
+		if m.Edits != 1 || !slices.Contains(m.ActionIDs(), "unack") {
+			t.Errorf("message not re-rendered with the ack: edits %d, actions %v", m.Edits, m.ActionIDs())
+		}
+		if len(m.Replies) != 1 || !strings.Contains(m.Replies[0].Text, "Acknowledged by") {
+			t.Errorf("thread replies = %+v, want the note", m.Replies)
+		}
+
+		// A repeat notification that a refresh merged into is sent although
+		// its alerts did not change.
+		if _, err := h.store.Update(context.Background(), n.Key, func(g *store.Group, _ bool) error {
+			g.State.Acked = nil
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		h.stop()
+		h.enqueue(t, n)
+		if err := h.outbox.Refresh(context.Background(), n.Key, "default"); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go h.sender.Run(ctx)
+		h.settle(t, time.Minute)
+		if m, _ := h.fake.Message(ch, ts); m.Edits != 2 || !slices.Contains(m.ActionIDs(), "ack") {
+			t.Errorf("merged refresh not sent: edits %d, actions %v", m.Edits, m.ActionIDs())
+		}
+	})
 }
