@@ -301,6 +301,8 @@ func Decode(body []byte) (*Message, error) {
 // Validate checks what amslack relies on.
 func (m *Message) Validate() error {
 	switch {
+	case m.Version != "" && m.Version != "4":
+		return &ValidationError{Field: "version", Reason: fmt.Sprintf("%q is not supported: amslack reads webhook version \"4\"", m.Version)}
 	case m.Data == nil:
 		return &ValidationError{Field: "receiver", Reason: "missing: this is not an Alertmanager notification"}
 	case m.Version != "4":
