@@ -142,7 +142,7 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) CommandRe
 		reply = h.listGroups(ctx, cmd, silenceLines)
 	default:
 		label = subUnknown
-		reply = ephemeral(fmt.Sprintf("amslack: unknown command `%s`.\n\n%s", escapeMrkdwn(clipRunes(sub, 40)), helpText(cmd.Command)))
+		reply = ephemeral(fmt.Sprintf("amslack: unknown command `%s`.\n\n%s", render.EscapeMrkdwn(clipRunes(sub, 40)), helpText(cmd.Command)))
 	}
 	h.smetrics.commands.WithLabelValues(label).Inc()
 	err := h.audit.write(AuditEntry{
@@ -167,7 +167,7 @@ func helpText(command string) string {
 	return fmt.Sprintf("*amslack* posts Alertmanager alerts to Slack and acts on them.\n"+
 		"`%[1]s alerts` lists the firing alert groups amslack tracks.\n"+
 		"`%[1]s silences` lists the alert groups silenced or acknowledged from Slack.\n"+
-		"`%[1]s help` shows this help.", escapeMrkdwn(c))
+		"`%[1]s help` shows this help.", render.EscapeMrkdwn(c))
 }
 
 // lineFunc returns the line of a group in an answer, or "" to leave the
@@ -186,7 +186,7 @@ func (h *Handler) listGroups(ctx context.Context, cmd slack.SlashCommand, line l
 	}
 	slices.SortStableFunc(groups, func(a, b store.Group) int {
 		return cmp.Or(
-			cmp.Compare(severityRank(groupSeverity(b)), severityRank(groupSeverity(a))),
+			cmp.Compare(render.SeverityRank(groupSeverity(b)), render.SeverityRank(groupSeverity(a))),
 			b.UpdatedAt.Compare(a.UpdatedAt),
 		)
 	})
@@ -227,7 +227,7 @@ func alertLines(h *Handler, cmd slack.SlashCommand, g store.Group, now time.Time
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s — %d firing in %s", severityIcon(groupSeverity(g)), groupName(g), firingCount(g), channelMention(g.Key.Channel))
+	fmt.Fprintf(&b, "%s %s — %d firing in %s", render.SeverityIcon(groupSeverity(g)), groupName(g), firingCount(g), channelMention(g.Key.Channel))
 	if l := h.permalink(cmd.TeamDomain, g.Key.Channel, g.TS); l != "" {
 		fmt.Fprintf(&b, " · <%s|message>", l)
 	}
@@ -268,7 +268,7 @@ func markDetail(m *render.Mark) string {
 		s = " until " + formatUntil(m.Until)
 	}
 	if m.SilenceID != "" {
-		s += " (silence `" + escapeMrkdwn(clipRunes(m.SilenceID, 64)) + "`)"
+		s += " (silence `" + render.EscapeMrkdwn(clipRunes(m.SilenceID, 64)) + "`)"
 	}
 	return s
 }
@@ -278,7 +278,7 @@ func userName(u render.User) string {
 		// A mention shows the person's current name.
 		return "<@" + u.ID + ">"
 	}
-	return escapeMrkdwn(clipRunes(cmp.Or(u.Name, "someone"), 80))
+	return render.EscapeMrkdwn(clipRunes(cmp.Or(u.Name, "someone"), 80))
 }
 
 // groupName is the group's alertname in bold, then its other group labels.
@@ -292,9 +292,9 @@ func groupName(g store.Group) string {
 			others = append(others, k+"="+ls[k])
 		}
 	}
-	s := "*" + escapeMrkdwn(clipRunes(oneLine(name), 80)) + "*"
+	s := "*" + render.EscapeMrkdwn(clipRunes(oneLine(name), 80)) + "*"
 	if len(others) > 0 {
-		s += " (" + escapeMrkdwn(clipRunes(oneLine(strings.Join(others, ", ")), 80)) + ")"
+		s += " (" + render.EscapeMrkdwn(clipRunes(oneLine(strings.Join(others, ", ")), 80)) + ")"
 	}
 	return s
 }
@@ -325,63 +325,11 @@ func channelMention(ch string) string {
 	}) < 0 {
 		return "<#" + ch + ">"
 	}
-	return escapeMrkdwn(clipRunes(ch, 80))
+	return render.EscapeMrkdwn(clipRunes(ch, 80))
 }
 
-// groupSeverity is the group's common severity label, else the highest
-// severity among its alerts.
-func groupSeverity(g store.Group) string {
-	d := g.Message.Data
-	if s := strings.ToLower(strings.TrimSpace(d.CommonLabels["severity"])); s != "" {
-		return s
-	}
-	best := ""
-	for _, a := range d.Alerts {
-		if s := strings.ToLower(strings.TrimSpace(a.Labels["severity"])); severityRank(s) > severityRank(best) {
-			best = s
-		}
-	}
-	return best
-}
-
-// severityRank orders the severities that have an icon; others rank
-// lowest.
-func severityRank(s string) int {
-	switch s {
-	case "critical":
-		return 5
-	case "error":
-		return 4
-	case "warning":
-		return 3
-	case "info":
-		return 2
-	case "none":
-		return 1
-	}
-	return 0
-}
-
-// severityIcon matches the icons of the alert messages.
-func severityIcon(s string) string {
-	switch severityRank(s) {
-	case 5:
-		return "🔴"
-	case 4:
-		return "🟠"
-	case 3:
-		return "🟡"
-	case 2:
-		return "🔵"
-	}
-	return "⚪"
-}
-
-// escapeMrkdwn escapes the three characters that Slack's mrkdwn gives
-// meaning to: &, < and >.
-func escapeMrkdwn(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+// groupSeverity is the group's severity as its message shows it.
+func groupSeverity(g store.Group) string { return render.Severity(g.Message.Data) }
 
 // oneLine joins the lines of s with spaces.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -202,9 +202,9 @@ func groupTitle(d *template.Data, groupKey string) string {
 	return "Alert group"
 }
 
-// severityRank orders the severities amslack knows; unknown ones rank
-// lowest.
-func severityRank(s string) int {
+// SeverityRank orders the severities amslack knows, most urgent highest;
+// unknown ones rank lowest.
+func SeverityRank(s string) int {
 	switch s {
 	case "critical":
 		return 5
@@ -220,6 +220,28 @@ func severityRank(s string) int {
 	return 0
 }
 
+// Severity returns an alert group's severity as its message shows it: the
+// common severity label, else the highest severity among the alerts, else
+// "none".
+func Severity(d *template.Data) string { return groupSeverity(d) }
+
+// SeverityIcon returns the icon a message shows for a severity.
+func SeverityIcon(s string) string {
+	if icon, ok := severityIcons[s]; ok {
+		return icon
+	}
+	return "⚪"
+}
+
+// EscapeMrkdwn escapes what Slack's mrkdwn gives a meaning to in text that
+// comes from outside: &, < and >.
+func EscapeMrkdwn(s string) string { return escapeMrkdwn(s) }
+
+// severityIcons are the icons of the severities amslack knows.
+var severityIcons = map[string]string{
+	"critical": "🔴", "error": "🟠", "warning": "🟡", "info": "🔵", "none": "⚪",
+}
+
 // groupSeverity is the common severity label, else the highest severity
 // among the alerts.
 func groupSeverity(d *template.Data) string {
@@ -232,8 +254,8 @@ func groupSeverity(d *template.Data) string {
 		if s == "" {
 			continue
 		}
-		if best == "" || severityRank(s) > severityRank(best) ||
-			severityRank(s) == severityRank(best) && s < best {
+		if best == "" || SeverityRank(s) > SeverityRank(best) ||
+			SeverityRank(s) == SeverityRank(best) && s < best {
 			best = s
 		}
 	}
@@ -250,17 +272,8 @@ func normSeverity(s string) string { return strings.ToLower(oneLine(s)) }
 // Alertmanager's template function title does it, so that a template can
 // write the same label.
 func severityLabel(s string) string {
-	switch s {
-	case "critical":
-		return "🔴 *Critical*"
-	case "error":
-		return "🟠 *Error*"
-	case "warning":
-		return "🟡 *Warning*"
-	case "info":
-		return "🔵 *Info*"
-	case "none":
-		return "⚪ *None*"
+	if icon, ok := severityIcons[s]; ok {
+		return icon + " *" + titleCase(s) + "*"
 	}
 	return "⚪ *" + clipEscaped(titleCase(s), capSeverity) + "*"
 }
