@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -130,11 +131,9 @@ func New(o Options) (*App, error) {
 			a.db.Close()
 		}
 	}()
-	bolt, err := store.OpenBolt(a.db)
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	if a.store, err = a.openStore(cfg, secrets); err != nil {
+		return nil, err
 	}
-	a.store = bolt
 	severities := cfg.Delivery.SeverityOrder
 	a.outbox, err = outbox.Open(a.db, outbox.Options{
 		Priority:   a.priority(severities),
@@ -191,6 +190,7 @@ type secrets struct {
 	botToken, signingSecret, appToken string
 	webhookAuth                       receiver.Auth
 	webhookURLs                       map[string]string
+	redisPassword                     string
 }
 
 func readSecrets(cfg *config.Config) (*secrets, error) {
@@ -213,6 +213,9 @@ func readSecrets(cfg *config.Config) (*secrets, error) {
 	if ba := cfg.Webhook.BasicAuth; ba != nil {
 		s.webhookAuth.Username = ba.Username
 		read("webhook.basic_auth.password_file", &s.webhookAuth.Password, ba.Password, ba.PasswordFile)
+	}
+	if r := cfg.Store.Redis; r != nil {
+		read("store.redis.password_file", &s.redisPassword, r.Password, r.PasswordFile)
 	}
 	for i, r := range cfg.Routes {
 		if r.WebhookURL == "" && r.WebhookURLFile == "" {
@@ -408,6 +411,9 @@ func (a *App) reload() error {
 	old := a.cfg.Load()
 	if cfg.Slack.Mode != old.Slack.Mode || cfg.Slack.APIURL != old.Slack.APIURL {
 		return errors.New("slack.mode and slack.api_url cannot change on reload: restart amslack")
+	}
+	if !reflect.DeepEqual(cfg.Store, old.Store) {
+		return errors.New("store cannot change on reload: restart amslack")
 	}
 	s, err := readSecrets(cfg)
 	if err != nil {

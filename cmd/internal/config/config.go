@@ -11,6 +11,7 @@ import (
 	htmltemplate "html/template"
 	"log/slog"
 	"maps"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,6 +36,7 @@ type Config struct {
 	Slack        Slack        `yaml:"slack"`
 	Alertmanager Alertmanager `yaml:"alertmanager"`
 	Webhook      Webhook      `yaml:"webhook"`
+	Store        Store        `yaml:"store"`
 	Routes       []*Route     `yaml:"routes"`
 	// AllowedChannels restricts the channels that POST /webhook?channel=
 	// may name; empty allows any.
@@ -83,6 +85,24 @@ type Slack struct {
 // Alertmanager is where silences are created.
 type Alertmanager struct {
 	URL string `yaml:"url,omitempty"`
+}
+
+// Store is where the state of alert groups lives: embedded in
+// --storage.path by default, or in Redis, shared by several replicas.
+type Store struct {
+	Redis *Redis `yaml:"redis,omitempty"`
+}
+
+// Redis is a Redis server.
+type Redis struct {
+	Address      string           `yaml:"address"`
+	Username     string           `yaml:"username,omitempty"`
+	Password     commoncfg.Secret `yaml:"password,omitempty"`
+	PasswordFile string           `yaml:"password_file,omitempty"`
+	DB           int              `yaml:"db,omitempty"`
+	// KeyPrefix separates amslack's keys from others'; replicas that share
+	// state use the same prefix.
+	KeyPrefix string `yaml:"key_prefix,omitempty"`
 }
 
 // Webhook is how Alertmanager authenticates to POST /webhook.
@@ -260,6 +280,21 @@ func (c *Config) validate() error {
 	if c.Alertmanager.URL != "" {
 		if err := checkURL(c.Alertmanager.URL); err != nil {
 			bad("alertmanager.url", "%v", err)
+		}
+	}
+
+	if r := c.Store.Redis; r != nil {
+		if _, _, err := net.SplitHostPort(r.Address); err != nil {
+			bad("store.redis.address", "want host:port: %v", err)
+		}
+		if r.Password != "" && r.PasswordFile != "" {
+			bad("store.redis", "at most one of password and password_file may be set")
+		}
+		if r.DB < 0 {
+			bad("store.redis.db", "must not be negative")
+		}
+		if r.KeyPrefix == "" {
+			r.KeyPrefix = "amslack:"
 		}
 	}
 

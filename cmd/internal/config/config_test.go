@@ -78,6 +78,8 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"action label too long", "actions: [{id: restart, label: " + strings.Repeat("x", 76) + ", url: 'http://x', allow: {users: [U1]}, secret: s}]", "actions[0]: action \"restart\": label: is 76 characters, Slack allows 75"},
 		{"confirm too long", "actions: [{id: restart, label: R, url: 'http://x', allow: {users: [U1]}, secret: s, confirm: {text: " + strings.Repeat("y", 301) + "}}]", "actions[0]: action \"restart\": confirm.text: is 301 characters, Slack allows 300"},
 		{"duplicate action", "actions: [{id: restart, label: R, url: 'http://x', allow: {users: [U1]}, secret: s}, {id: restart, label: R, url: 'http://x', allow: {users: [U1]}, secret: s}]", `actions[1]: id "restart" is used by another action`},
+		{"redis address", "store: {redis: {address: localhost}}", "store.redis.address: want host:port"},
+		{"redis password twice", "store: {redis: {address: 'r:6379', password: a, password_file: b}}", "store.redis: at most one of password and password_file"},
 		{"route names unknown action", "routes: [{channel: C0123456789, actions: [reboot]}]", `routes[0].actions: unknown action "reboot"`},
 	}
 	for _, tt := range tests {
