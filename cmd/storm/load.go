@@ -257,9 +257,9 @@ func fsyncBaseline(ctx context.Context, dir string, s schedule, payloadOf func(i
 	defer os.Remove(path)
 	defer f.Close()
 	var (
-		offset atomic.Int64
-		bytes  atomic.Int64
-		failed atomic.Pointer[error]
+		offset  atomic.Int64
+		written atomic.Int64
+		failed  atomic.Pointer[error]
 	)
 	res := s.run(ctx, func(_ context.Context, i int) outcome {
 		p := payloadOf(i)
@@ -273,7 +273,7 @@ func fsyncBaseline(ctx context.Context, dir string, s schedule, payloadOf func(i
 			failed.CompareAndSwap(nil, &err)
 			return outcome{start: start}
 		}
-		bytes.Add(int64(len(p)))
+		written.Add(int64(len(p)))
 		return outcome{status: http.StatusOK, start: start}
 	})
 	if e := failed.Load(); e != nil {
@@ -281,7 +281,7 @@ func fsyncBaseline(ctx context.Context, dir string, s schedule, payloadOf func(i
 	}
 	avg := 0
 	if n := len(res.accepted()); n > 0 {
-		avg = int(bytes.Load()) / n
+		avg = int(written.Load()) / n
 	}
 	return res, avg, nil
 }

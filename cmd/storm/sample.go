@@ -161,14 +161,8 @@ func (s *sampler) sample(heap []metrics.Sample) {
 	s.last = now
 }
 
-// now takes a fresh sample and returns it.
-func (s *sampler) now() (gauges, error) {
-	g, err := readGauges(s.reg)
-	if err != nil {
-		return gauges{}, err
-	}
-	return g, nil
-}
+// read gathers fresh gauges, outside the sampling schedule.
+func (s *sampler) read() (gauges, error) { return readGauges(s.reg) }
 
 // idleGaps returns channel's gaps without a backlog.
 func (s *sampler) idleGaps(channel string) []interval {

@@ -257,7 +257,7 @@ func storm(ctx context.Context, o options) (*report, error) {
 		DrainSeconds: drained.Sub(sentEnd).Seconds(), StormSeconds: drained.Sub(load.begin).Seconds(),
 	}
 
-	g, err := smp.now()
+	g, err := smp.read()
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
@@ -494,7 +494,7 @@ func waitFinal(ctx context.Context, fake *slackfake.Server, smp *sampler, channe
 			return scanFinal(fake, channels, want, k), true
 		case <-t.C:
 		}
-		g, err := smp.now()
+		g, err := smp.read()
 		if err != nil || g.pendingTotal() > 0 {
 			emptySince = time.Time{}
 			continue
