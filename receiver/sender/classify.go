@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -53,6 +54,18 @@ type Failure struct {
 }
 
 func (f *Failure) Error() string { return f.Err.Error() }
+
+// SlackDown reports whether the failure says Slack or the way to it is
+// down, rather than something about this one message: then the whole
+// channel backs off, and its backlog goes out in priority order when Slack
+// recovers.
+func (f *Failure) SlackDown() bool {
+	switch {
+	case f.Code == "transport", strings.HasPrefix(f.Code, "http_5"):
+		return true
+	}
+	return knownRetry[f.Code]
+}
 func (f *Failure) Unwrap() error { return f.Err }
 
 // shrinkable and permanent are Slack's error strings by class (SLACK.md).

@@ -73,8 +73,13 @@ type Options struct {
 	HTTPClient *http.Client
 	// Routes returns the current options of a route by name; it is called
 	// for every delivery so that reloads apply at once.
-	Routes     func(name string) RouteOptions
-	Limits     Limits
+	Routes func(name string) RouteOptions
+	Limits Limits
+	// Shared is set when replicas share Store: a replica then leases the
+	// posting of a group's first message (see store.Group.PostingBy).
+	Shared bool
+	// ID names this replica in those leases.
+	ID         string
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Now        func() time.Time
@@ -88,6 +93,8 @@ type Sender struct {
 	client *http.Client
 	routes func(string) RouteOptions
 	limits Limits
+	shared bool
+	id     string
 	logger *slog.Logger
 	now    func() time.Time
 
@@ -160,6 +167,8 @@ func New(o Options) *Sender {
 		client:   o.HTTPClient,
 		routes:   o.Routes,
 		limits:   *l,
+		shared:   o.Shared,
+		id:       o.ID,
 		logger:   o.Logger,
 		now:      o.Now,
 		methods:  map[string]*rate.Limiter{},
@@ -348,7 +357,11 @@ func (s *Sender) channelLimiter(ch string) *rate.Limiter {
 	defer s.mu.Unlock()
 	l, ok := s.channels[ch]
 	if !ok {
-		l = rate.NewLimiter(rate.Limit(s.limits.ChannelRate), s.limits.ChannelBurst)
+		// One slot less burst than Slack allows: Slack counts calls when
+		// they arrive, amslack when they leave, and a few milliseconds of
+		// network jitter would otherwise turn a full burst into a 429.
+		// The sustained rate is unchanged.
+		l = rate.NewLimiter(rate.Limit(s.limits.ChannelRate), max(1, s.limits.ChannelBurst-1))
 		s.channels[ch] = l
 	}
 	return l
@@ -388,22 +401,30 @@ func (s *Sender) deliver(ctx context.Context, e outbox.Entry, lim *rate.Limiter)
 	now := s.now()
 	// The entry is ready again at once; what delays it is the pause of the
 	// rate-limited scope (see call) or the channel's backoff.
-	var at time.Time
-	if f.Class == Retry && !f.RateLimited {
+	var at, notBefore time.Time
+	switch {
+	case f.Class != Retry || f.RateLimited:
+	case f.SlackDown():
 		s.mu.Lock()
 		b := s.failing[n.Key.Channel]
 		b.until = now.Add(backoff(b.failures))
 		b.failures++
 		s.failing[n.Key.Channel] = b
 		s.mu.Unlock()
-		at = b.until
+		notBefore = b.until
+	default:
+		// A failure of this entry alone (an unknown Slack error, the
+		// store): it backs off on its own, so that it cannot hold up the
+		// rest of the channel.
+		at = now.Add(backoff(e.Attempts))
+		notBefore = at
 	}
 	switch {
 	case f.Class == Retry && now.Sub(e.FirstAt) < s.limits.MaxAge:
 		s.deliveries.WithLabelValues(deliveredRetry).Inc()
 		s.retries.Inc()
-		logger.Warn("Delivery failed; will retry", "err", err, "code", f.Code, "attempt", e.Attempts+1, "not_before", at)
-		if err := s.outbox.Retry(ctx, e, time.Time{}, f); err != nil {
+		logger.Warn("Delivery failed; will retry", "err", err, "code", f.Code, "attempt", e.Attempts+1, "not_before", notBefore)
+		if err := s.outbox.Retry(ctx, e, at, f); err != nil {
 			logger.Error("Cannot reschedule an entry", "err", err)
 		}
 	default:
@@ -432,6 +453,11 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		return "", err
 	}
 	msg := n.Message
+	if e.Kind == outbox.KindNotify && found && n.ReceivedAt.Before(g.NotifiedAt) {
+		// The message already shows a newer notification of the group.
+		logger.Info("Skipped a notification older than the one the message shows", "received_at", n.ReceivedAt, "shown", g.NotifiedAt)
+		return deliveredUnchanged, nil
+	}
 	if e.Kind == outbox.KindRefresh {
 		if !found || g.Message == nil || (g.TS == "" && !n.Key.IsWebhook()) {
 			return deliveredUnchanged, nil
@@ -473,6 +499,9 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 			summary = "Still " + msg.Status + " (repeat notification)"
 		}
 	case fresh:
+		if err := s.lease(ctx, n.Key, g, now); err != nil {
+			return "", err
+		}
 		ts, err := s.post(ctx, n.Key.Channel, in, "")
 		if err != nil {
 			return "", err
@@ -480,7 +509,20 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		g.TS = ts
 		logger.Info("Posted a new message", "ts", ts)
 	default:
-		if err := s.update(ctx, n.Key.Channel, g.TS, in); err != nil {
+		err := s.update(ctx, n.Key.Channel, g.TS, in)
+		if f, ok := errors.AsType[*Failure](err); ok && messageGone[f.Code] {
+			// Someone deleted the message, or Slack no longer lets it be
+			// edited: the group gets a new one rather than no updates
+			// at all.
+			logger.Warn("The group's message can no longer be updated; posting a new one", "code", f.Code, "ts", g.TS)
+			ts, err := s.post(ctx, n.Key.Channel, in, "")
+			if err != nil {
+				return "", err
+			}
+			g.TS = ts
+			break
+		}
+		if err != nil {
 			return "", err
 		}
 		if e.Kind == outbox.KindNotify && ro.ThreadReplies {
@@ -517,6 +559,10 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 			cur.Route = n.Route
 		}
 		cur.TS = ts
+		cur.PostingBy, cur.PostingUntil = "", time.Time{}
+		if e.Kind == outbox.KindNotify && n.ReceivedAt.After(cur.NotifiedAt) {
+			cur.NotifiedAt = n.ReceivedAt
+		}
 		cur.Message = msg
 		cur.Status = msg.Status
 		cur.Alerts = alerts
@@ -537,6 +583,39 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 	}
 	return result, nil
 }
+
+// errPostingElsewhere is a group whose first message another replica is
+// posting.
+var errPostingElsewhere = errors.New("another replica is posting this group's message")
+
+// postingLease is how long a replica may take to post a group's first
+// message before another may.
+const postingLease = 30 * time.Second
+
+// lease makes this replica the one that posts the group's message, when
+// replicas share the store. If another replica posted it since g was read,
+// or is posting it, the entry is retried shortly and then updates that
+// message.
+func (s *Sender) lease(ctx context.Context, key receiver.Key, g store.Group, now time.Time) error {
+	if !s.shared {
+		return nil
+	}
+	_, err := s.store.Update(ctx, key, func(cur *store.Group, _ bool) error {
+		if cur.TS != g.TS || cur.PostingBy != "" && cur.PostingBy != s.id && cur.PostingUntil.After(now) {
+			return errPostingElsewhere
+		}
+		cur.PostingBy, cur.PostingUntil = s.id, now.Add(postingLease)
+		return nil
+	})
+	if errors.Is(err, errPostingElsewhere) {
+		return &Failure{Class: Retry, Code: "leased", Err: err}
+	}
+	return err
+}
+
+// messageGone are chat.update's errors for a message that was deleted or
+// may no longer be edited.
+var messageGone = map[string]bool{"message_not_found": true, "cant_update_message": true, "edit_window_closed": true}
 
 func alertStates(m *receiver.Message) map[string]string {
 	out := make(map[string]string, len(m.Alerts))
@@ -563,7 +642,7 @@ func maps2Equal(a, b map[string]string) bool {
 func (s *Sender) post(ctx context.Context, channel string, in render.Input, threadTS string) (string, error) {
 	var ts string
 	err := s.shrinking(in, func(m render.Message) error {
-		return s.call(ctx, methodPost, func(ctx context.Context) error {
+		return s.call(ctx, methodPost, channel, func(ctx context.Context) error {
 			opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...)}
 			if threadTS != "" {
 				opts = append(opts, slack.MsgOptionTS(threadTS))
@@ -578,7 +657,7 @@ func (s *Sender) post(ctx context.Context, channel string, in render.Input, thre
 
 func (s *Sender) update(ctx context.Context, channel, ts string, in render.Input) error {
 	return s.shrinking(in, func(m render.Message) error {
-		return s.call(ctx, methodUpdate, func(ctx context.Context) error {
+		return s.call(ctx, methodUpdate, channel, func(ctx context.Context) error {
 			_, _, _, err := s.slack.UpdateMessageContext(ctx, channel, ts,
 				slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...))
 			return err
@@ -591,7 +670,7 @@ func (s *Sender) webhook(ctx context.Context, dest, url string, in render.Input)
 		return &Failure{Class: Permanent, Code: "no_webhook_url", Err: errors.New("the route has no webhook_url any more")}
 	}
 	return s.shrinking(in, func(m render.Message) error {
-		return s.call(ctx, dest, func(ctx context.Context) error {
+		return s.call(ctx, dest, dest, func(ctx context.Context) error {
 			return postWebhook(ctx, s.client, url, m, "")
 		})
 	})
@@ -601,7 +680,7 @@ func (s *Sender) reply(ctx context.Context, channel, ts, text string, lim *rate.
 	if err := lim.Wait(ctx); err != nil {
 		return fmt.Errorf("wait for a send slot: %w", err)
 	}
-	return s.call(ctx, methodPost, func(ctx context.Context) error {
+	return s.call(ctx, methodPost, channel, func(ctx context.Context) error {
 		_, _, err := s.slack.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(ts))
 		return err
 	})
@@ -634,11 +713,12 @@ func (s *Sender) checked(m render.Message, in render.Input) render.Message {
 // call makes one Slack call within the scope's limits: it waits out a pause
 // that a 429 imposed, then the method's and the workspace's token buckets.
 // Errors come back classified as *Failure.
-func (s *Sender) call(ctx context.Context, scope string, fn func(context.Context) error) error {
+func (s *Sender) call(ctx context.Context, scope, channel string, fn func(context.Context) error) error {
 	method := scope
 	if len(scope) > len(receiver.WebhookPrefix) && scope[:len(receiver.WebhookPrefix)] == receiver.WebhookPrefix {
 		method = methodWebhook
 	}
+	paused := false
 	for {
 		s.mu.Lock()
 		until := s.paused[scope]
@@ -647,9 +727,18 @@ func (s *Sender) call(ctx context.Context, scope string, fn func(context.Context
 			if !sleep(ctx, d, nil) {
 				return ctx.Err()
 			}
+			paused = true
 			continue
 		}
 		break
+	}
+	if paused {
+		// The channel's bucket refilled during the pause; the slot taken
+		// before it is spent. Take a fresh one, or the calls after a pause
+		// go out as a burst that Slack answers with another 429.
+		if err := s.channelLimiter(channel).Wait(ctx); err != nil {
+			return err
+		}
 	}
 	if l := s.methods[method]; l != nil {
 		if err := l.Wait(ctx); err != nil {

@@ -434,3 +434,64 @@ func TestRefreshUpdatesAndRepliesWithNotes(t *testing.T) {
 		}
 	})
 }
+
+func TestDeletedMessageIsPostedAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, RouteOptions{ThreadReplies: true})
+		const ch = "C0GONE0001"
+		h.enqueue(t, notification("G", ch, "firing", "critical", "a"))
+		h.settle(t, time.Minute)
+		h.fake.FailNext("chat.update", 1, 200, "message_not_found")
+		h.enqueue(t, notification("G", ch, "resolved", "critical", "a:resolved"))
+		h.settle(t, time.Minute)
+		msgs := h.fake.Messages(ch)
+		if len(msgs) != 2 || !strings.Contains(strings.ToLower(msgs[1].HeaderText()), "resolved") {
+			t.Fatalf("messages %q, want the resolved state in a new message", headers(msgs))
+		}
+		if dead, _ := h.outbox.DeadLetters(context.Background()); len(dead) != 0 {
+			t.Errorf("dead letters: %+v", dead)
+		}
+	})
+}
+
+func TestOlderNotificationDoesNotOverwriteNewer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, RouteOptions{})
+		const ch = "C0STALE001"
+		older := notification("G", ch, "firing", "critical", "a")
+		time.Sleep(time.Second)
+		newer := notification("G", ch, "resolved", "critical", "a:resolved")
+		h.enqueue(t, notification("G", ch, "firing", "critical", "a"))
+		h.settle(t, time.Minute)
+		h.enqueue(t, newer)
+		h.settle(t, time.Minute)
+		// A dead letter retried late, or another replica's late delivery.
+		h.enqueue(t, older)
+		h.settle(t, time.Minute)
+		msgs := h.fake.Messages(ch)
+		if len(msgs) != 1 || !strings.Contains(strings.ToLower(msgs[0].HeaderText()), "resolved") {
+			t.Errorf("messages %q, want one, still resolved", headers(msgs))
+		}
+	})
+}
+
+func TestOneFailingEntryDoesNotStallItsChannel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, slackfake.SlackRateLimits(), Limits{ChannelBurst: 3}, RouteOptions{})
+		const ch = "C0STALL001"
+		// An error Slack might add one day, for one message: that entry is
+		// retried on its own clock, and the channel goes on.
+		h.fake.FailNext("chat.postMessage", 1, 200, "some_new_error")
+		h.enqueue(t, notification("Stuck", ch, "firing", "critical", "s"))
+		for len(h.fake.Requests()) == 0 {
+			time.Sleep(10 * time.Millisecond)
+			synctest.Wait()
+		}
+		h.enqueue(t, notification("Other", ch, "firing", "warning", "o"))
+		h.settle(t, time.Minute)
+		got := headers(h.fake.Messages(ch))
+		if len(got) != 2 || !strings.Contains(got[0], "Other") {
+			t.Errorf("messages %q: the warning should go out while the failing critical entry backs off; requests %+v", got, h.fake.Requests())
+		}
+	})
+}
