@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,6 +71,8 @@ type Outbox struct {
 	logger   *slog.Logger
 	metrics  *metrics
 	wake     chan struct{}
+	// writers counts the enqueues committing now.
+	writers atomic.Int32
 
 	// mu guards slots, queues, entries and dead, and the items they hold.
 	mu sync.Mutex
@@ -293,7 +296,15 @@ func (o *Outbox) put(ctx context.Context, in Entry, drop func(*bbolt.Tx) error) 
 	}
 	v, err := encodeEntry(e)
 	if err == nil {
-		err = o.db.Batch(func(tx *bbolt.Tx) error {
+		// A lone write commits at once; writes that overlap share a commit
+		// through Batch, which waits up to MaxBatchDelay for company. That
+		// wait is pure latency when nobody else is writing.
+		commit := o.db.Batch
+		if o.writers.Add(1) == 1 {
+			commit = o.db.Update
+		}
+		defer o.writers.Add(-1)
+		err = commit(func(tx *bbolt.Tx) error {
 			b := tx.Bucket(pendingBucket)
 			if cur == nil {
 				// Batch may run this more than once; each run's

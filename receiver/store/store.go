@@ -38,6 +38,16 @@ type Group struct {
 	// State holds acks, silences, approvals and action results.
 	State render.State `json:"state"`
 
+	// NotifiedAt is when the notification last delivered was received; an
+	// older one (a retried dead letter, another replica's late delivery)
+	// must not overwrite what it shows.
+	NotifiedAt time.Time `json:"notified_at,omitzero"`
+	// PostingBy and PostingUntil lease the posting of the group's first
+	// message to one replica, so that replicas sharing the store do not
+	// both post it.
+	PostingBy    string    `json:"posting_by,omitempty"`
+	PostingUntil time.Time `json:"posting_until,omitzero"`
+
 	FirstAt    time.Time `json:"first_at,omitzero"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`

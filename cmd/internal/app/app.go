@@ -96,7 +96,12 @@ func New(o Options) (*App, error) {
 		o.Registry = prometheus.NewRegistry()
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		// One sender worker per channel calls Slack at once: keep that
+		// many connections alive rather than the default two, whose
+		// churn costs a TLS handshake per call in a storm.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 100
+		o.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: t}
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 10 * time.Second
@@ -154,6 +159,8 @@ func New(o Options) (*App, error) {
 		Slack:      slackClient,
 		HTTPClient: a.httpClient(),
 		Routes:     a.routeOptions,
+		Shared:     cfg.Store.Redis != nil,
+		ID:         replicaID(),
 		Limits: sender.Limits{
 			ChannelRate:        cfg.Delivery.ChannelRate,
 			ChannelBurst:       cfg.Delivery.ChannelBurst,
@@ -293,6 +300,10 @@ func (a *App) priority(order []string) func(receiver.Notification) int {
 		rank[s] = i
 	}
 	return func(n receiver.Notification) int {
+		if n.Message == nil {
+			// A refresh after a click: someone is waiting to see it.
+			return 0
+		}
 		p := len(order)
 		if n.Message != nil && n.Message.Data != nil {
 			p = severityRank(n.Message, rank, len(order))

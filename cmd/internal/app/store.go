@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -10,6 +11,12 @@ import (
 	"github.com/amslack/amslack/cmd/internal/config"
 	"github.com/amslack/amslack/receiver/store"
 )
+
+// replicaID names this process in the leases replicas take on groups.
+func replicaID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
+}
 
 // openStore returns the group store: embedded in the process's database, or
 // in Redis when several replicas share the state of alert groups. The
