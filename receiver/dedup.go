@@ -1,9 +1,11 @@
 package receiver
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -22,13 +24,24 @@ type haDedup struct {
 	// mu makes check-and-reserve atomic, so two copies arriving together
 	// are not both let through.
 	mu sync.Mutex
-	// last maps a group (receiver, groupKey, destination) to the identity
-	// of its last accepted notification.
-	last *expirable.LRU[string, string]
+	// last maps a group (receiver, groupKey, destination) to its last
+	// accepted notification.
+	last *expirable.LRU[string, *accepted]
+	// waiting counts copies waiting for their original's commit.
+	waiting atomic.Int32
+}
+
+// accepted is a group's last accepted notification. committing is open
+// while it is being recorded: a copy that arrives then waits for the
+// outcome, because answering it 200 before the original is durable would
+// let the peer that sent it drop the notification if the original fails.
+type accepted struct {
+	id         string
+	committing chan struct{}
 }
 
 func newHADedup(size int, window time.Duration) *haDedup {
-	return &haDedup{last: expirable.NewLRU[string, string](size, nil, window)}
+	return &haDedup{last: expirable.NewLRU[string, *accepted](size, nil, window)}
 }
 
 // identity returns the group a notification belongs to and the identity
@@ -43,29 +56,51 @@ func identity(m *Message, dest string) (group, id string) {
 	return group, m.Status + "\x1f" + strings.Join(pairs, ",")
 }
 
-// reserve reports whether the notification is not a copy of the one last
-// accepted for its group, and if so records it as the last. A caller that
-// then fails to accept the notification must call release, so that
-// Alertmanager's retry is not mistaken for a copy.
-func (d *haDedup) reserve(group, id string) (prev string, fresh bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	prev, _ = d.last.Get(group)
-	if prev == id {
-		return prev, false
+// reserve reports whether the notification is new rather than a copy of the
+// one last accepted for its group. A new one becomes the group's last,
+// committing until the caller says how recording it went (done). A copy of
+// one still committing waits for that outcome first.
+func (d *haDedup) reserve(ctx context.Context, group, id string) (done func(ok bool), fresh bool, err error) {
+	for {
+		d.mu.Lock()
+		prev, _ := d.last.Get(group)
+		if prev == nil || prev.id != id {
+			a := &accepted{id: id, committing: make(chan struct{})}
+			d.last.Add(group, a)
+			d.mu.Unlock()
+			return func(ok bool) { d.settle(group, a, prev, ok) }, true, nil
+		}
+		wait := prev.committing
+		d.mu.Unlock()
+		if wait == nil {
+			return nil, false, nil
+		}
+		d.waiting.Add(1)
+		select {
+		case <-wait:
+		case <-ctx.Done():
+		}
+		d.waiting.Add(-1)
+		if err := ctx.Err(); err != nil {
+			return nil, false, err
+		}
 	}
-	d.last.Add(group, id)
-	return prev, true
 }
 
-// release undoes reserve.
-func (d *haDedup) release(group, id, prev string) {
+// settle ends a's commit: kept when it was recorded, replaced by prev again
+// when not, so that Alertmanager's retry is not mistaken for a copy.
+func (d *haDedup) settle(group string, a, prev *accepted, ok bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if cur, ok := d.last.Peek(group); !ok || cur != id {
+	close(a.committing)
+	a.committing = nil
+	if ok {
 		return
 	}
-	if prev == "" {
+	if cur, found := d.last.Peek(group); !found || cur != a {
+		return
+	}
+	if prev == nil {
 		d.last.Remove(group)
 		return
 	}

@@ -234,7 +234,10 @@ func (h *Handler) serve(r *http.Request) (string, error) {
 	}
 
 	group, id := identity(m, dest)
-	prev, fresh := h.dedup.reserve(group, id)
+	done, fresh, err := h.dedup.reserve(r.Context(), group, id)
+	if err != nil {
+		return resultUnavailable, fail(http.StatusServiceUnavailable, resultUnavailable, "gave up waiting for the first copy of this notification: %v", err)
+	}
 	if !fresh {
 		h.duplicates.Inc()
 		h.logger.Debug("Dropped a copy from an Alertmanager HA peer", "group_key", m.GroupKey, "receiver", m.Receiver)
@@ -246,8 +249,9 @@ func (h *Handler) serve(r *http.Request) (string, error) {
 		Message:    m,
 		ReceivedAt: h.now(),
 	}
-	if err := h.enqueuer.Enqueue(r.Context(), n); err != nil {
-		h.dedup.release(group, id, prev)
+	err = h.enqueuer.Enqueue(r.Context(), n)
+	done(err == nil)
+	if err != nil {
 		return resultUnavailable, fail(http.StatusServiceUnavailable, resultUnavailable, "cannot record the notification now: %v", err)
 	}
 	return resultAccepted, nil

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/alertmanager/pkg/labels"
@@ -318,3 +319,59 @@ func BenchmarkWebhook(b *testing.B) {
 type discard struct{}
 
 func (discard) Enqueue(context.Context, Notification) error { return nil }
+
+// gate is an Enqueuer whose first call blocks until released and then
+// fails; later calls succeed.
+type gate struct {
+	mu      sync.Mutex
+	calls   int
+	entered chan struct{}
+	release chan struct{}
+	got     []Notification
+}
+
+func (g *gate) Enqueue(_ context.Context, n Notification) error {
+	g.mu.Lock()
+	g.calls++
+	first := g.calls == 1
+	g.mu.Unlock()
+	if first {
+		close(g.entered)
+		<-g.release
+		return errors.New("disk full")
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.got = append(g.got, n)
+	return nil
+}
+
+func TestCopyWaitsForTheOriginalsCommit(t *testing.T) {
+	g := &gate{entered: make(chan struct{}), release: make(chan struct{})}
+	h := NewHandler(Options{Settings: Settings{Router: NewRouter([]*Route{{Name: "d", Channel: "C0DEFAULT1"}}, nil)}, Enqueuer: g})
+	peerA, peerB := fixture(t, "v035-ha-duplicate-peer-a.json"), fixture(t, "v035-ha-duplicate-peer-b.json")
+
+	first := make(chan int)
+	go func() { first <- post(h, peerA, nil).Code }()
+	<-g.entered
+	second := make(chan int)
+	go func() { second <- post(h, peerB, nil).Code }()
+	// The copy must wait for the original rather than be answered.
+	for h.dedup.waiting.Load() == 0 {
+		select {
+		case code := <-second:
+			t.Fatalf("the copy was answered %d while the original was still being recorded", code)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	close(g.release)
+	if code := <-first; code != http.StatusServiceUnavailable {
+		t.Errorf("original: %d, want 503", code)
+	}
+	if code := <-second; code != http.StatusOK {
+		t.Errorf("copy after the original failed: %d, want 200", code)
+	}
+	if len(g.got) != 1 {
+		t.Errorf("%d notifications recorded, want the copy", len(g.got))
+	}
+}
