@@ -81,7 +81,7 @@ const (
 	// maxComment keeps the comment well inside Alertmanager's and Slack's
 	// limits.
 	maxComment = 500
-	// CustomSilence is the silence select's value that opens the dialog.
+	// CustomSilence is the value of the button that opens the dialog.
 	CustomSilence = render.SilenceCustom
 )
 

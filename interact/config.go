@@ -145,7 +145,7 @@ var actionIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
 // builtinActions are the action_ids amslack's own controls use.
 var builtinActions = map[string]bool{
-	render.ActionSilence: true, render.ActionAck: true,
+	render.ActionSilence: true, render.ActionSilenceCustom: true, render.ActionAck: true,
 	render.ActionUnack: true, render.ActionUnsilence: true,
 }
 

@@ -601,13 +601,14 @@ func TestCustomSilenceDialog(t *testing.T) {
 	e := newEnv(t, Options{Silences: am, MessageLink: func(ch, ts string) string { return "https://example.slack.com/archives/" + ch + "/p" + ts }})
 	seedGroup(t, e.groups.Groups, nil)
 	ru := e.sink.url("custom")
-	e.post(t, clickSpec{action: "silence", value: CustomSilence, responseURL: ru})
+	e.post(t, clickSpec{action: render.ActionSilenceCustom, value: CustomSilence, responseURL: ru})
 	// Opening the dialog tells the clicker nothing; wait for the audit.
 	waitFor(t, func() bool { return len(e.audit.entries(t)) == 2 })
 	e.slack.mu.Lock()
 	views, triggers := e.slack.views, e.slack.triggers
 	e.slack.mu.Unlock()
-	if len(views) != 1 || triggers[0] != "1111111112.2222222222.abcdef0123456789abcdef0123456789" {
+	// The button's click carries the button fixture's trigger_id.
+	if len(views) != 1 || triggers[0] != "1111111111.2222222222.abcdef0123456789abcdef0123456789" {
 		t.Fatalf("views.open calls: %d with triggers %v", len(views), triggers)
 	}
 	view := views[0]

@@ -517,7 +517,7 @@ func (h *Handler) record(c click, decision, result, silenceID, idemKey string) {
 
 func (h *Handler) kind(action string) string {
 	switch action {
-	case render.ActionSilence:
+	case render.ActionSilence, render.ActionSilenceCustom:
 		return kindSilence
 	case render.ActionAck:
 		return kindAck

@@ -32,6 +32,7 @@ func actionsBlock(g *group) slack.Block {
 		used += c
 	}
 	add(silenceSelect(g.in.Options.SilenceDurations))
+	add(slack.NewButtonBlockElement(ActionSilenceCustom, SilenceCustom, plainText("Custom silence…")))
 	if g.in.State.Acked != nil {
 		add(slack.NewButtonBlockElement(ActionUnack, buttonValue, plainText("Unacknowledge")))
 	} else {
@@ -43,7 +44,7 @@ func actionsBlock(g *group) slack.Block {
 
 	// Slack wants action_ids unique within the block; the interaction side
 	// tells actions apart by them.
-	taken := map[string]bool{ActionSilence: true, ActionAck: true, ActionUnack: true, ActionUnsilence: true}
+	taken := map[string]bool{ActionSilence: true, ActionSilenceCustom: true, ActionAck: true, ActionUnack: true, ActionUnsilence: true}
 	common := labelSet(g.data.CommonLabels)
 	for _, a := range g.in.Options.Actions {
 		if a.ID == "" || runes(a.ID) > maxID || taken[a.ID] || !matches(a, common) {
@@ -97,12 +98,6 @@ func silenceSelect(durations []time.Duration) slack.BlockElement {
 	if len(opts) == 0 {
 		add(defaultSilenceDurations())
 	}
-	// The last choice opens a dialog for any duration and a comment; its
-	// place is kept by stopping the durations one short of Slack's cap.
-	if len(opts) == maxSelectOptions {
-		opts = opts[:maxSelectOptions-1]
-	}
-	opts = append(opts, slack.NewOptionBlockObject(SilenceCustom, plainText("Custom…"), nil))
 	return slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Silence for…"), ActionSilence, opts...)
 }
 

@@ -346,7 +346,7 @@ func TestRenderLayout(t *testing.T) {
 			status: "🔴 *Critical* · Firing for 23m",
 			hint:   "Delete old WAL segments",
 			ids:    []string{"header", "status", "context", "hint", "alerts", "actions"},
-			acts:   []string{"silence", "ack"},
+			acts:   []string{"silence", "silence_custom", "ack"},
 			text:   "[FIRING:2] DiskFull (critical) — Delete old WAL segments",
 		},
 		{
@@ -380,7 +380,7 @@ func TestRenderLayout(t *testing.T) {
 			status: "🔴 *Critical* · Firing for 23m <!subteam^S1>",
 			hint:   "Delete old WAL segments",
 			ids:    []string{"header", "status", "context", "hint", "alerts", "state", "actions"},
-			acts:   []string{"silence", "unack", "unsilence"},
+			acts:   []string{"silence", "silence_custom", "unack", "unsilence"},
 			text:   "[FIRING:2] DiskFull (critical) — Delete old WAL segments",
 		},
 		{
@@ -399,7 +399,7 @@ func TestRenderLayout(t *testing.T) {
 			status: "🟠 *Error* · Firing",
 			hint:   "first",
 			ids:    []string{"header", "status", "hint", "alerts", "actions"},
-			acts:   []string{"silence", "ack"},
+			acts:   []string{"silence", "silence_custom", "ack"},
 			text:   "[FIRING:3] {}:{job=\"x\"} (error) — first",
 		},
 		{
@@ -408,7 +408,7 @@ func TestRenderLayout(t *testing.T) {
 			header: "🔥 Alert group — firing",
 			status: "⚪ *None* · Firing",
 			ids:    []string{"header", "status", "actions"},
-			acts:   []string{"silence", "ack"},
+			acts:   []string{"silence", "silence_custom", "ack"},
 			text:   "[FIRING] Alert group",
 		},
 		{
@@ -420,7 +420,7 @@ func TestRenderLayout(t *testing.T) {
 			header: "🔥 X — firing",
 			status: "⚪ *Page* · Firing",
 			ids:    []string{"header", "status", "alerts", "actions"},
-			acts:   []string{"silence", "ack"},
+			acts:   []string{"silence", "silence_custom", "ack"},
 			text:   "[FIRING] X (page)",
 		},
 	}
@@ -581,7 +581,7 @@ func TestRenderActions(t *testing.T) {
 	if err := Validate(m); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(actionIDs(m), []string{"silence", "ack", "approve_restart", "any", "regex"}); diff != "" {
+	if diff := cmp.Diff(actionIDs(m), []string{"silence", "silence_custom", "ack", "approve_restart", "any", "regex"}); diff != "" {
 		t.Errorf("action ids (-got +want):\n%s", diff)
 	}
 	els := blockByID(m, blockActions).(*slack.ActionBlock).Elements.ElementSet
@@ -590,19 +590,22 @@ func TestRenderActions(t *testing.T) {
 	for _, o := range sel.Options {
 		opt = append(opt, o.Value+"="+o.Text.Text)
 	}
-	if diff := cmp.Diff(opt, []string{"30m=30 minutes", "1h=1 hour", "1h30m=1 hour 30 minutes", "24h=1 day", "custom=Custom…"}); diff != "" {
+	if diff := cmp.Diff(opt, []string{"30m=30 minutes", "1h=1 hour", "1h30m=1 hour 30 minutes", "24h=1 day"}); diff != "" {
 		t.Errorf("silence options (-got +want):\n%s", diff)
 	}
-	for _, o := range sel.Options[:len(sel.Options)-1] {
+	for _, o := range sel.Options {
 		if _, err := time.ParseDuration(o.Value); err != nil {
 			t.Errorf("option value %q: %v", o.Value, err)
 		}
 	}
-	restart := els[2].(*slack.ButtonBlockElement)
+	if custom := els[1].(*slack.ButtonBlockElement); custom.ActionID != ActionSilenceCustom || custom.Value != SilenceCustom {
+		t.Errorf("custom silence button = %+v", custom)
+	}
+	restart := els[3].(*slack.ButtonBlockElement)
 	if restart.Style != slack.StyleDanger || restart.Value != buttonValue || restart.Confirm == nil || restart.Confirm.Title.Text != "Restart the database?" {
 		t.Errorf("approve_restart button = %+v", restart)
 	}
-	if anyB := els[3].(*slack.ButtonBlockElement); anyB.Style != "" || anyB.Text.Text != "any" {
+	if anyB := els[4].(*slack.ButtonBlockElement); anyB.Style != "" || anyB.Text.Text != "any" {
 		t.Errorf("button without label or valid style = %+v", anyB)
 	}
 }

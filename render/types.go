@@ -15,10 +15,13 @@ const (
 	ActionAck       = "ack"
 	ActionUnack     = "unack"
 	ActionUnsilence = "unsilence"
+	// ActionSilenceCustom is the button that opens a dialog for a silence
+	// of any duration, with a comment. It is a button of its own because
+	// the silence select's option values are all durations.
+	ActionSilenceCustom = "silence_custom"
 )
 
-// SilenceCustom is the value of the silence select's last option, which
-// opens a dialog for a duration and a comment of the user's choosing.
+// SilenceCustom is the value of the ActionSilenceCustom button.
 const SilenceCustom = "custom"
 
 // Input is everything a rendering depends on. Render reads nothing else: no
