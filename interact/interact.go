@@ -306,11 +306,15 @@ func New(o Options) (*Handler, error) {
 // job is one click or event for a worker to perform.
 type job func(ctx context.Context)
 
+// drainTimeout bounds the work on clicks still queued when Run stops.
+const drainTimeout = 5 * time.Second
+
 // Run runs the workers, which perform clicks and events, and the
 // reconciler, until ctx ends. A job being performed when ctx ends is
 // finished (each is bounded by a timeout) because stopping half-way would
-// leave a silence without a record; jobs still queued are dropped, and
-// logged.
+// leave a silence without a record. Jobs still queued were answered 200 to
+// Slack, which does not send them again: they are performed too, within
+// drainTimeout, and what is left after that is logged.
 func (h *Handler) Run(ctx context.Context) error {
 	if !h.running.CompareAndSwap(false, true) {
 		return errors.New("interact: Run called twice")
@@ -324,6 +328,17 @@ func (h *Handler) Run(ctx context.Context) error {
 		wg.Go(func() { h.reconcileLoop(ctx) })
 	}
 	wg.Wait()
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+	defer cancel()
+	for dctx.Err() == nil {
+		select {
+		case j := <-h.queue:
+			j(dctx)
+			continue
+		default:
+		}
+		break
+	}
 	if n := len(h.queue); n > 0 {
 		h.logger.Warn("dropping queued interactions at shutdown", "count", n)
 	}

@@ -157,7 +157,6 @@ func runServer(o options, stderr io.Writer) int {
 		logger.Error("Cannot start", "err", err)
 		return 1
 	}
-	defer am.Close()
 
 	ln, err := net.Listen("tcp", o.listenAddress)
 	if err != nil {
@@ -235,9 +234,14 @@ loop:
 		logger.Warn("HTTP shutdown did not finish in time", "err", err)
 	}
 	stop()
+	// The sender gets a budget of its own: a Slack call in flight ends
+	// within slack.timeout, and closing the storage under it would lose
+	// the record of a message Slack already has, posting it twice after
+	// the restart.
 	select {
 	case <-done:
-	case <-sctx.Done():
+		am.Close()
+	case <-time.After(o.shutdownTimeout + am.SlackTimeout()):
 		logger.Warn("Background work did not stop in time; pending sends stay on disk")
 	}
 	logger.Info("Stopped")

@@ -494,6 +494,9 @@ func (a *App) StartShutdown() {
 	}
 }
 
+// SlackTimeout bounds one Slack call.
+func (a *App) SlackTimeout() time.Duration { return time.Duration(a.cfg.Load().Slack.Timeout) }
+
 // Close releases the storage and the audit log.
 func (a *App) Close() error {
 	errs := []error{a.db.Close()}

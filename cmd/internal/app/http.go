@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/amslack/amslack/receiver/outbox"
+	"net"
 	"net/http"
 	"strconv"
 
@@ -16,8 +17,13 @@ import (
 // way (the webhook: section, and Slack's request signatures), and must not
 // need the operators' credentials.
 func (a *App) Handler(adminAuth func(http.Handler) http.Handler) http.Handler {
+	// Without basic_auth_users, /metrics is open as Prometheus expects,
+	// and the endpoints that change state answer only on loopback:
+	// amslack's listener faces Slack, often from the internet.
+	metricsAuth, adminOnly := adminAuth, adminAuth
 	if adminAuth == nil {
-		adminAuth = func(h http.Handler) http.Handler { return h }
+		metricsAuth = func(h http.Handler) http.Handler { return h }
+		adminOnly = loopbackOnly
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", a.webhook)
@@ -31,20 +37,32 @@ func (a *App) Handler(adminAuth func(http.Handler) http.Handler) http.Handler {
 		}
 		w.Write([]byte("OK\n"))
 	})
-	mux.Handle("GET /metrics", adminAuth(promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})))
-	mux.Handle("POST /-/reload", adminAuth(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /metrics", metricsAuth(promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})))
+	mux.Handle("POST /-/reload", adminOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if err := a.Reload(); err != nil {
 			http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
 		w.Write([]byte("OK\n"))
 	})))
-	mux.Handle("GET /api/v1/dlq", adminAuth(http.HandlerFunc(a.listDead)))
-	mux.Handle("POST /api/v1/dlq/{id}/retry", adminAuth(http.HandlerFunc(a.retryDead)))
-	mux.Handle("DELETE /api/v1/dlq/{id}", adminAuth(http.HandlerFunc(a.dropDead)))
+	mux.Handle("GET /api/v1/dlq", adminOnly(http.HandlerFunc(a.listDead)))
+	mux.Handle("POST /api/v1/dlq/{id}/retry", adminOnly(http.HandlerFunc(a.retryDead)))
+	mux.Handle("DELETE /api/v1/dlq/{id}", adminOnly(http.HandlerFunc(a.dropDead)))
 	a.mountInteract(mux)
 	a.mountPreview(mux)
 	return mux
+}
+
+// loopbackOnly refuses requests that do not come from this machine.
+func loopbackOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			http.Error(w, "admin endpoints answer only on loopback unless --web.config.file sets basic_auth_users", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // DeadLetter is a dead-lettered notification as the admin API shows it.
