@@ -144,7 +144,7 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) *metrics {
 	for _, r := range []string{responseSent, responseFailed, responseExhausted} {
 		m.responses.WithLabelValues(r)
 	}
-	for _, c := range []string{"resolved", "extended"} {
+	for _, c := range []string{"resolved", "extended", "ack_expired"} {
 		m.reconciled.WithLabelValues(c)
 	}
 	return m

@@ -165,8 +165,8 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) CommandRe
 func helpText(command string) string {
 	c := cmp.Or(strings.TrimSpace(command), "/amslack")
 	return fmt.Sprintf("*amslack* posts Alertmanager alerts to Slack and acts on them.\n"+
-		"`%[1]s alerts` lists the firing alert groups amslack tracks.\n"+
-		"`%[1]s silences` lists the alert groups silenced or acknowledged from Slack.\n"+
+		"`%[1]s alerts` lists the firing alert groups amslack posted in this channel.\n"+
+		"`%[1]s silences` lists this channel's alert groups silenced or acknowledged from Slack.\n"+
 		"`%[1]s help` shows this help.", render.EscapeMrkdwn(c))
 }
 
@@ -193,6 +193,11 @@ func (h *Handler) listGroups(ctx context.Context, cmd slack.SlashCommand, line l
 	now := h.now()
 	var lines []string
 	for _, g := range groups {
+		// Only the channel's own groups: the command is open to everyone
+		// in the workspace, and other channels may be private.
+		if g.Key.Channel != cmd.ChannelID {
+			continue
+		}
 		if l := line(h, cmd, g, now); l != "" {
 			lines = append(lines, l)
 		}

@@ -93,8 +93,8 @@ func TestServeCommands(t *testing.T) {
 	now := time.Date(2025, 11, 29, 15, 0, 0, 0, time.UTC)
 	bob := render.User{ID: "U0002BOB", Name: "bob"}
 	help := "*amslack* posts Alertmanager alerts to Slack and acts on them.\n" +
-		"`/amslack alerts` lists the firing alert groups amslack tracks.\n" +
-		"`/amslack silences` lists the alert groups silenced or acknowledged from Slack.\n" +
+		"`/amslack alerts` lists the firing alert groups amslack posted in this channel.\n" +
+		"`/amslack silences` lists this channel's alert groups silenced or acknowledged from Slack.\n" +
 		"`/amslack help` shows this help."
 	link := "<https://example.slack.com/archives/C0001ALERTS/p1764425522000100|message>"
 	tests := []struct {
@@ -115,14 +115,14 @@ func TestServeCommands(t *testing.T) {
 				g.State.Silenced = &render.Mark{By: bob, At: now, Until: now.Add(4 * time.Hour), SilenceID: "sil-1"}
 			})
 			seedKeyed(t, st, "resolved-group", "C0002OTHER", "1764425600.000100", store.StatusResolved, nil)
+			// Another channel's group is not listed here: it may be private.
 			seedKeyed(t, st, "webhook-group", "#ops", "", store.StatusFiring, func(g *store.Group) {
 				g.Message.GroupLabels = map[string]string{"alertname": "Disk<Full> & co"}
 				g.Message.CommonLabels["severity"] = "info"
 				g.Alerts = map[string]string{"a": store.StatusFiring, "b": store.StatusResolved}
 			})
 		}, want: "🔴 *DiskFull* (cluster=prod) — 2 firing in <#C0001ALERTS> · " + link +
-			" · ✋ acked by <@U0002BOB> · 🔕 silenced until 2025-11-29 19:00 UTC\n" +
-			"🔵 *Disk&lt;Full&gt; &amp; co* — 1 firing in #ops"},
+			" · ✋ acked by <@U0002BOB> · 🔕 silenced until 2025-11-29 19:00 UTC"},
 		{name: "no silences", text: "silences", result: subSilences, seed: func(t *testing.T, st Groups) {
 			seedGroup(t, st, func(g *store.Group) {
 				// Expired marks do not count.

@@ -868,3 +868,25 @@ func TestSecretsStayOut(t *testing.T) {
 		t.Errorf("the failures were not logged:\n%s", logText)
 	}
 }
+
+func TestReconcileExpiresAckOfResolvedGroup(t *testing.T) {
+	am := &fakeAM{}
+	e := newEnv(t, Options{Silences: am})
+	g := seedGroup(t, e.groups.Groups, func(g *store.Group) {
+		g.Status = store.StatusResolved
+		g.State.Acked = &render.Mark{By: render.User{ID: "U0001ALICE"}, SilenceID: "ack-1"}
+	})
+	if err := e.h.Reconcile(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	am.mu.Lock()
+	expired := slices.Clone(am.expired)
+	am.mu.Unlock()
+	if !slices.Equal(expired, []string{"ack-1"}) {
+		t.Errorf("expired silences %v, want the ACK! silence", expired)
+	}
+	got, _, err := e.groups.ByMessage(t.Context(), g.Key.Channel, g.TS)
+	if err != nil || got.State.Acked == nil || got.State.Acked.SilenceID != "" {
+		t.Errorf("acknowledgement = %+v (%v), want the mark without its expired silence", got.State.Acked, err)
+	}
+}

@@ -53,7 +53,18 @@ func (h *Handler) Reconcile(ctx context.Context) error {
 	}
 	var errs []error
 	for _, g := range groups {
-		if g.Status == store.StatusResolved || g.Message == nil || g.Message.Data == nil {
+		if g.Status == store.StatusResolved {
+			// Resolved through a notification while acknowledged: the ACK!
+			// silence would mute the group if it fires again.
+			if a := g.State.Acked; a != nil && a.SilenceID != "" {
+				if err := h.endAck(ctx, g, a.SilenceID); err != nil {
+					h.metrics.reconcileErr.Inc()
+					errs = append(errs, fmt.Errorf("group %q in %s: %w", g.Key.GroupKey, g.Key.Channel, err))
+				}
+			}
+			continue
+		}
+		if g.Message == nil || g.Message.Data == nil {
 			continue
 		}
 		if g.State.Silenced == nil && g.State.Acked == nil {
@@ -65,6 +76,35 @@ func (h *Handler) Reconcile(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// endAck expires the acknowledgement silence of a resolved group and
+// forgets the acknowledgement.
+func (h *Handler) endAck(ctx context.Context, g store.Group, id string) error {
+	if err := h.expireSilence(ctx, id); err != nil {
+		return err
+	}
+	_, err := h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+		if !found {
+			return errNotTracked
+		}
+		if a := sg.State.Acked; a != nil && a.SilenceID == id {
+			// The mark stays for the record; the silence is gone.
+			kept := *a
+			kept.SilenceID = ""
+			sg.State.Acked = &kept
+		}
+		return nil
+	})
+	if errors.Is(err, errNotTracked) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	h.metrics.reconciled.WithLabelValues("ack_expired").Inc()
+	h.refresh(ctx, g.Key, g.Route)
+	return nil
 }
 
 func (h *Handler) reconcileGroup(ctx context.Context, g store.Group) error {
@@ -131,8 +171,12 @@ func (h *Handler) resolve(ctx context.Context, g store.Group) error {
 				}
 			}
 		}
-		if a := sg.State.Acked; a != nil {
+		if a := sg.State.Acked; a != nil && a.SilenceID != "" {
+			// The mark stays for the record; the silence is expired below.
 			ackID = a.SilenceID
+			kept := *a
+			kept.SilenceID = ""
+			sg.State.Acked = &kept
 		}
 		return nil
 	})

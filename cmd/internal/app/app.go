@@ -430,7 +430,7 @@ func (a *App) reload() error {
 	if err != nil {
 		return err
 	}
-	a.warnInteractChanges(old, cfg)
+	a.keepRestartOnly(old, cfg)
 	return a.apply(cfg, s)
 }
 

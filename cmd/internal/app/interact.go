@@ -82,24 +82,25 @@ func (a *App) newInteract(cfg *config.Config, s *secrets, client *slack.Client) 
 	return nil
 }
 
-// interactSettings are the parts of the configuration that the interaction
-// handler reads when it is built.
-func interactSettings(c *config.Config) any {
-	return struct {
-		I config.Interactions
-		A any
-		M string
-		S string
-	}{c.Interactions, c.Actions, c.Alertmanager.URL, string(c.Slack.SigningSecret) + c.Slack.SigningSecretFile}
-}
-
-// warnInteractChanges says when a reload changed what only a restart
-// applies: the interaction handler holds caches (click de-duplication) that
-// must not be lost while clicks are in flight.
-func (a *App) warnInteractChanges(old, cur *config.Config) {
-	if !reflect.DeepEqual(interactSettings(old), interactSettings(cur)) {
-		a.logger.Warn("Changes to actions, interactions, alertmanager.url and the signing secret apply after a restart")
+// keepRestartOnly carries over from the running configuration what only a
+// restart applies, and says so when a reload changed it. The interaction
+// handler holds caches (click de-duplication, approvals in progress) that
+// must not be lost while clicks are in flight, and the sender's limiters
+// hold the state of Slack's rate limits; the buttons must stay those the
+// handler knows.
+func (a *App) keepRestartOnly(old, cur *config.Config) {
+	changed := !reflect.DeepEqual(old.Interactions, cur.Interactions) ||
+		!reflect.DeepEqual(old.Actions, cur.Actions) ||
+		!reflect.DeepEqual(old.Delivery, cur.Delivery) ||
+		old.Alertmanager != cur.Alertmanager ||
+		old.Webhook.DedupWindow != cur.Webhook.DedupWindow ||
+		old.Slack != cur.Slack
+	if changed {
+		a.logger.Warn("Changes to slack, alertmanager, actions, interactions, delivery and webhook.dedup_window apply after a restart; the running values stay until then")
 	}
+	cur.Interactions, cur.Actions, cur.Delivery = old.Interactions, old.Actions, old.Delivery
+	cur.Alertmanager, cur.Slack = old.Alertmanager, old.Slack
+	cur.Webhook.DedupWindow = old.Webhook.DedupWindow
 }
 
 var errNoSigningSecret = errors.New("slack.signing_secret is not configured: amslack cannot verify requests from Slack")

@@ -408,13 +408,16 @@ func (c *Config) validate() error {
 	if d.MethodPerMinute == nil {
 		d.MethodPerMinute = map[string]int{}
 	}
-	for m, def := range map[string]int{"chat.update": 50, "chat.postEphemeral": 100, "views.open": 100} {
-		if _, ok := d.MethodPerMinute[m]; !ok {
-			d.MethodPerMinute[m] = def
-		}
+	// chat.update is Slack's Tier 3 (50+ a minute); chat.postMessage is
+	// limited per channel and per workspace above.
+	if _, ok := d.MethodPerMinute["chat.update"]; !ok {
+		d.MethodPerMinute["chat.update"] = 50
 	}
 	for m, n := range d.MethodPerMinute {
-		if n < 0 {
+		switch {
+		case m != "chat.update" && m != "chat.postMessage":
+			bad("delivery.method_per_minute."+m, "amslack's sender calls only chat.postMessage and chat.update")
+		case n < 0:
 			bad("delivery.method_per_minute."+m, "must not be negative")
 		}
 	}
