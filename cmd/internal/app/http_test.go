@@ -1,8 +1,13 @@
 package app
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -22,5 +27,50 @@ func TestLoopbackOnly(t *testing.T) {
 		if w.Code != want {
 			t.Errorf("from %s: %d, want %d", addr, w.Code, want)
 		}
+	}
+}
+
+func TestStartShutdownRefusesWebhooksAndFailsReadiness(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "amslack.yml")
+	if err := os.WriteFile(cfg, []byte("slack: {api_url: 'http://127.0.0.1:1/api/', bot_token: xoxb-x}\nroutes: [{channel: C0SHUT0001}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Options{ConfigFile: cfg, StoragePath: filepath.Join(dir, "data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	h := a.Handler(nil)
+	do := func(method, path, body string) int {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	for !a.ready.Load() {
+		runtime.Gosched()
+	}
+	if code := do(http.MethodGet, "/-/ready", ""); code != http.StatusOK {
+		t.Fatalf("ready before shutdown: %d", code)
+	}
+	payload, err := os.ReadFile(filepath.Join("..", "..", "..", "receiver", "testdata", "alertmanager", "v035-firing.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.StartShutdown()
+	if code := do(http.MethodGet, "/-/ready", ""); code != http.StatusServiceUnavailable {
+		t.Errorf("ready during shutdown: %d, want 503", code)
+	}
+	if code := do(http.MethodPost, "/webhook", string(payload)); code != http.StatusServiceUnavailable {
+		t.Errorf("webhook during shutdown: %d, want 503 so that Alertmanager keeps it", code)
+	}
+	if code := do(http.MethodGet, "/-/healthy", ""); code != http.StatusOK {
+		t.Errorf("healthy during shutdown: %d", code)
 	}
 }
