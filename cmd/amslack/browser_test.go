@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,25 +11,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/amslack/amslack/receiver/amtest"
+	"github.com/amslack/amslack/render/preview/browsertest"
 )
-
-const chromiumSkip = "install chromium (apt-get install chromium)"
-
-// chromiumPath returns Debian's Chromium; without it the test skips, or
-// fails under CI=true.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no chromium under CI=true: " + chromiumSkip)
-	}
-	t.Skip(chromiumSkip)
-	return ""
-}
 
 // TestPreviewInBrowser starts amslack in preview mode with a real
 // Alertmanager, sends an alert, and uses the preview page in headless
@@ -39,7 +20,7 @@ func chromiumPath(t *testing.T) string {
 // runs the example action server's restart once.
 func TestPreviewInBrowser(t *testing.T) {
 	amtest.Require(t)
-	chromium := chromiumPath(t)
+	browsertest.Chromium(t)
 	dir := t.TempDir()
 	actionAddr, actionLog := startActionServer(t, dir)
 	addr := freeAddr(t)
@@ -66,27 +47,7 @@ actions:
 `, am.URL, channel, actionAddr))
 	p := startAmslackFile(t, cfg, filepath.Join(dir, "data"), addr)
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-	)
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(alloc)
-	defer cancelTab()
-	// A bound for a hung browser, not a timing assertion.
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
+	ctx := browsertest.Start(t)
 
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -160,13 +121,7 @@ actions:
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := os.Getenv("AMSLACK_ARTIFACTS")
-	if out == "" {
-		out = t.TempDir()
-	} else if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(out, "preview-end-to-end.png")
+	path := filepath.Join(browsertest.ArtifactDir(t), "preview-end-to-end.png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package preview
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,24 +21,9 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/amslack/amslack/render"
+	"github.com/amslack/amslack/render/preview/browsertest"
 	"github.com/amslack/amslack/render/slackfake"
 )
-
-// chromium returns the path of the Chromium binary. Without one the
-// browser tests skip, or fail under CI=true, where it must be installed.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no chromium: install chromium (apt-get install chromium)")
-	}
-	t.Skip("no chromium: install chromium (apt-get install chromium)")
-	return ""
-}
 
 // demoApp stands in for amslack behind the preview: its webhook renders
 // alert groups with the real renderer and posts them to the fake Slack; its
@@ -218,49 +201,8 @@ func (a *demoApp) received() ([]slack.InteractionCallback, int) {
 	return append([]slack.InteractionCallback(nil), a.clicks...), a.badSignatures
 }
 
-// artifactDir is where screenshots go: $AMSLACK_ARTIFACTS, or a temporary
-// directory.
-func artifactDir(t *testing.T) string {
-	dir := os.Getenv("AMSLACK_ARTIFACTS")
-	if dir == "" {
-		return t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// browser starts headless Chromium with a fresh profile and returns a tab.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := chromium(t)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelTab := chromedp.NewContext(alloc)
-	t.Cleanup(cancelTab)
-	// A bound for a hung browser, not a timing assertion.
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(cancelTimeout)
-	return ctx
-}
-
 func TestBrowser(t *testing.T) {
-	ctx := browser(t)
+	ctx := browsertest.Start(t)
 
 	fake := slackfake.New(slackfake.Options{})
 	fakeSrv := httptest.NewServer(fake)
@@ -327,7 +269,7 @@ func TestBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatalf("screenshot: %v", err)
 		}
-		path := filepath.Join(artifactDir(t), name)
+		path := filepath.Join(browsertest.ArtifactDir(t), name)
 		if err := os.WriteFile(path, png, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -101,20 +101,6 @@ type clickRequest struct {
 	Ephemeral bool `json:"ephemeral"`
 }
 
-func (h *Handler) serveClick(w http.ResponseWriter, r *http.Request) {
-	var req clickRequest
-	if err := readJSON(w, r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	res, err := h.click(r.Context(), req)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, res.Status, res)
-}
-
 // click turns a click on the page into the block_actions payload Slack would
 // send, and hands it to amslack.
 func (h *Handler) click(ctx context.Context, req clickRequest) (apiResult, error) {

@@ -52,6 +52,7 @@
 package preview
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -185,9 +186,9 @@ func New(o Options) *Handler {
 	mux.Handle("GET /preview/static/", http.StripPrefix("/preview/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /preview/api/state", h.serveState)
 	mux.HandleFunc("GET /preview/api/events", h.serveEvents)
-	mux.HandleFunc("POST /preview/api/click", h.serveClick)
-	mux.HandleFunc("POST /preview/api/view-submit", h.serveViewSubmit)
-	mux.HandleFunc("POST /preview/api/view-close", h.serveViewClose)
+	mux.Handle("POST /preview/api/click", serveAPI(h.click))
+	mux.Handle("POST /preview/api/view-submit", serveAPI(h.submitView))
+	mux.Handle("POST /preview/api/view-close", serveAPI(h.closeView))
 	mux.HandleFunc("POST /preview/api/send-example", h.serveSendExample)
 	h.mux = mux
 	return h
@@ -276,6 +277,24 @@ var (
 	errNotFound  = errors.New("not found")
 	errForbidden = errors.New("forbidden")
 )
+
+// serveAPI serves a POST endpoint: its JSON request in, fn's result out
+// with the status of the amslack handler fn called.
+func serveAPI[Req any](fn func(context.Context, Req) (apiResult, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		if err := readJSON(w, r, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		res, err := fn(r.Context(), req)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, res.Status, res)
+	})
+}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)

@@ -39,34 +39,6 @@ type viewAnswer struct {
 	Errors         map[string]string `json:"errors"`
 }
 
-func (h *Handler) serveViewSubmit(w http.ResponseWriter, r *http.Request) {
-	var req viewRequest
-	if err := readJSON(w, r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	res, err := h.submitView(r.Context(), req)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, res.Status, res)
-}
-
-func (h *Handler) serveViewClose(w http.ResponseWriter, r *http.Request) {
-	var req viewRequest
-	if err := readJSON(w, r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	res, err := h.closeView(r.Context(), req)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, res.Status, res)
-}
-
 // openView finds an open modal of user u.
 func (h *Handler) openView(id string, u slackfake.User) (slackfake.View, error) {
 	if h.fake == nil || h.interactions == nil {
