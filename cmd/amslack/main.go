@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -32,6 +33,17 @@ import (
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func init() {
+	// Release builds set the version with -ldflags; a plain go build or go
+	// install still says which module version it is.
+	if version.Version == "" {
+		version.Version = "(devel)"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			version.Version = bi.Main.Version
+		}
+	}
+}
 
 // options are the process settings from flags.
 type options struct {
