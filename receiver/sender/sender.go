@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -776,17 +775,4 @@ func (s *Sender) call(ctx context.Context, scope, channel string, fn func(contex
 		s.mu.Unlock()
 	}
 	return f
-}
-
-// Channels returns the channels that have a running worker, for tests and
-// diagnostics.
-func (s *Sender) Channels() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.workers))
-	for ch := range s.workers {
-		out = append(out, ch)
-	}
-	slices.Sort(out)
-	return out
 }
