@@ -49,7 +49,7 @@ type Options struct {
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
 	// Priority ranks a notification at enqueue time: lower sends first.
-	// SeverityPriority if nil. For a KindRefresh entry it gets a
+	// SeverityPriority(DefaultSeverityOrder) if nil. For a KindRefresh entry it gets a
 	// notification without a Message.
 	Priority func(receiver.Notification) int
 	// Logger gets a line for each dead letter; nothing is logged if nil.
@@ -113,7 +113,7 @@ func Open(db *bbolt.DB, opts Options) (*Outbox, error) {
 		o.now = time.Now
 	}
 	if o.priority == nil {
-		o.priority = SeverityPriority
+		o.priority = SeverityPriority(DefaultSeverityOrder)
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
@@ -204,34 +204,41 @@ func loadPending(b *bbolt.Bucket) (entries []Entry, merged int, err error) {
 	return entries, len(stale), nil
 }
 
-// SeverityPriority is the default Options.Priority: a notification ranks by
-// the most severe "severity" label among its alerts, critical (0) before
-// error, warning, info and anything else (4). A notification without a
-// Message, that is a refresh after a click, ranks 0: someone is waiting to
-// see their click take effect.
-func SeverityPriority(n receiver.Notification) int {
-	if n.Message == nil || n.Message.Data == nil {
-		return 0
-	}
-	p := severityRank(n.Message.CommonLabels["severity"])
-	for _, a := range n.Message.Alerts {
-		p = min(p, severityRank(a.Labels["severity"]))
-	}
-	return p
-}
+// DefaultSeverityOrder ranks severities, most urgent first, where no other
+// order is configured.
+var DefaultSeverityOrder = []string{"critical", "error", "warning", "info", "none"}
 
-func severityRank(severity string) int {
-	switch strings.ToLower(severity) {
-	case "critical":
-		return 0
-	case "error":
-		return 1
-	case "warning":
-		return 2
-	case "info":
-		return 3
-	default:
-		return 4
+// SeverityPriority returns a Priority that ranks a notification by the most
+// urgent "severity" label among its alerts, by its index in order (most
+// urgent first, compared without case). A severity that order does not
+// name, or none at all, ranks as "none" where order names it, else after
+// every named one. A notification without a Message, that is a refresh
+// after a click, ranks 0: someone is waiting to see their click take
+// effect.
+func SeverityPriority(order []string) func(receiver.Notification) int {
+	rank := make(map[string]int, len(order))
+	for i, s := range order {
+		rank[strings.ToLower(s)] = i
+	}
+	unnamed, ok := rank["none"]
+	if !ok {
+		unnamed = len(order)
+	}
+	of := func(severity string) int {
+		if r, ok := rank[strings.ToLower(severity)]; ok {
+			return r
+		}
+		return unnamed
+	}
+	return func(n receiver.Notification) int {
+		if n.Message == nil || n.Message.Data == nil {
+			return 0
+		}
+		p := of(n.Message.CommonLabels["severity"])
+		for _, a := range n.Message.Alerts {
+			p = min(p, of(a.Labels["severity"]))
+		}
+		return p
 	}
 }
 

@@ -333,7 +333,7 @@ func TestSeverityPriority(t *testing.T) {
 		{"fixture with critical and warning", fixture(t, "v035-firing.json", t0), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := SeverityPriority(tc.n); got != tc.want {
+			if got := SeverityPriority(DefaultSeverityOrder)(tc.n); got != tc.want {
 				t.Errorf("SeverityPriority = %d, want %d", got, tc.want)
 			}
 		})

@@ -295,21 +295,14 @@ func (t previewTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // priority orders a channel's pending entries: by severity, then new
 // messages before updates of existing ones.
 func (a *App) priority(order []string) func(receiver.Notification) int {
-	rank := map[string]int{}
-	for i, s := range order {
-		rank[s] = i
-	}
+	severity := outbox.SeverityPriority(order)
 	return func(n receiver.Notification) int {
 		if n.Message == nil {
 			// A refresh after a click: someone is waiting to see it.
 			return 0
 		}
-		p := len(order)
-		if n.Message != nil && n.Message.Data != nil {
-			p = severityRank(n.Message, rank, len(order))
-		}
-		p *= 2
-		if n.Message != nil && n.Message.Status == store.StatusResolved {
+		p := 2 * severity(n)
+		if n.Message.Status == store.StatusResolved {
 			return p + 1
 		}
 		if g, found, err := a.store.Get(context.Background(), n.Key); err == nil && found && g.TS != "" && g.Status == store.StatusFiring {
@@ -317,24 +310,6 @@ func (a *App) priority(order []string) func(receiver.Notification) int {
 		}
 		return p
 	}
-}
-
-func severityRank(m *receiver.Message, rank map[string]int, def int) int {
-	best := def
-	if r, ok := rank[m.CommonLabels["severity"]]; ok {
-		return r
-	}
-	for _, al := range m.Alerts {
-		if r, ok := rank[al.Labels["severity"]]; ok && r < best {
-			best = r
-		}
-	}
-	if best == def {
-		if r, ok := rank["none"]; ok {
-			return r
-		}
-	}
-	return best
 }
 
 // apply makes cfg the running configuration.

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/amslack/amslack/interact"
+	"github.com/amslack/amslack/receiver/outbox"
 	"github.com/amslack/amslack/render"
 	"go.yaml.in/yaml/v2"
 )
@@ -195,9 +196,6 @@ const (
 	DefaultAPIURL       = "https://slack.com/api/"
 	DefaultMaxBodyBytes = 4 << 20
 )
-
-// DefaultSeverityOrder ranks severities when none is configured.
-var DefaultSeverityOrder = []string{"critical", "error", "warning", "info", "none"}
 
 // Load reads and validates the file at path, and compiles the templates it
 // names.
@@ -434,7 +432,7 @@ func (c *Config) validate() error {
 		d.MaxAge = model.Duration(24 * time.Hour)
 	}
 	if len(d.SeverityOrder) == 0 {
-		d.SeverityOrder = DefaultSeverityOrder
+		d.SeverityOrder = slices.Clone(outbox.DefaultSeverityOrder)
 	}
 	if d.Retention == 0 {
 		d.Retention = model.Duration(7 * 24 * time.Hour)
