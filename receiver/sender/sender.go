@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -480,7 +481,7 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		State: state, Options: ro.Render, Now: now,
 	}
 	alerts := alertStates(msg)
-	unchanged := !fresh && e.Kind == outbox.KindNotify && !e.Refreshed && g.Status == msg.Status && maps2Equal(g.Alerts, alerts)
+	unchanged := !fresh && e.Kind == outbox.KindNotify && !e.Refreshed && g.Status == msg.Status && maps.Equal(g.Alerts, alerts)
 
 	var summary string
 	switch {
@@ -622,18 +623,6 @@ func alertStates(m *receiver.Message) map[string]string {
 		out[a.Fingerprint] = a.Status
 	}
 	return out
-}
-
-func maps2Equal(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // post posts the rendering as a new message, falling back once to the

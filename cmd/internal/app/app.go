@@ -182,9 +182,7 @@ func New(o Options) (*App, error) {
 		Logger:      o.Logger.With("component", "receiver"),
 		Registerer:  o.Registry,
 	})
-	if err := a.apply(cfg, secrets); err != nil {
-		return nil, err
-	}
+	a.apply(cfg, secrets)
 	a.reloadOK.Set(1)
 	a.reloadTime.SetToCurrentTime()
 	ok = true
@@ -313,34 +311,36 @@ func (a *App) priority(order []string) func(receiver.Notification) int {
 }
 
 // apply makes cfg the running configuration.
-func (a *App) apply(cfg *config.Config, s *secrets) error {
-	routes := make([]*receiver.Route, 0, len(cfg.Routes))
-	opts := map[string]sender.RouteOptions{}
-	var def *config.Route
-	for _, r := range cfg.Routes {
-		routes = append(routes, &receiver.Route{
-			Name: r.Name, Receiver: r.Receiver, Matchers: r.ParsedMatchers,
-			Channel: r.Channel, Webhook: r.Channel == "",
-		})
-		opts[r.Name] = routeOptions(cfg, r, s.webhookURLs[r.Name])
-		if def == nil && r.Receiver == "" && len(r.Matchers) == 0 {
-			def = r
-		}
-	}
-	if def == nil {
-		// ?channel= without a default route: the built-in defaults.
-		opts[""] = routeOptions(cfg, &config.Route{ThreadReplies: nil, Repeat: "ignore"}, "")
-	}
+func (a *App) apply(cfg *config.Config, s *secrets) {
+	router, opts := routing(cfg, s.webhookURLs)
 	auth := s.webhookAuth
 	a.webhookAuth.Store(&auth)
 	a.webhook.Reload(receiver.Settings{
 		Auth:         s.webhookAuth,
 		MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
-		Router:       receiver.NewRouter(routes, cfg.AllowedChannels),
+		Router:       router,
 	})
 	a.routes.Store(&opts)
 	a.cfg.Store(cfg)
-	return nil
+}
+
+// routing returns the router of cfg's routes and each route's options by
+// name. Without a default route, "" names the built-in options that a
+// request's ?channel= gets.
+func routing(cfg *config.Config, webhookURLs map[string]string) (*receiver.Router, map[string]sender.RouteOptions) {
+	routes := make([]*receiver.Route, 0, len(cfg.Routes))
+	opts := map[string]sender.RouteOptions{}
+	for _, r := range cfg.Routes {
+		routes = append(routes, &receiver.Route{
+			Name: r.Name, Receiver: r.Receiver, Matchers: r.ParsedMatchers,
+			Channel: r.Channel, Webhook: r.Channel == "",
+		})
+		opts[r.Name] = routeOptions(cfg, r, webhookURLs[r.Name])
+	}
+	if !slices.ContainsFunc(routes, (*receiver.Route).IsDefault) {
+		opts[""] = routeOptions(cfg, &config.Route{Repeat: "ignore"}, "")
+	}
+	return receiver.NewRouter(routes, cfg.AllowedChannels), opts
 }
 
 func routeOptions(cfg *config.Config, r *config.Route, webhookURL string) sender.RouteOptions {
@@ -406,7 +406,8 @@ func (a *App) reload() error {
 		return err
 	}
 	a.keepRestartOnly(old, cfg)
-	return a.apply(cfg, s)
+	a.apply(cfg, s)
+	return nil
 }
 
 // Run runs the background parts until ctx ends, then waits for them.
@@ -494,26 +495,17 @@ func CheckSecrets(cfg *config.Config) error {
 // RenderOptions returns the rendering options for a payload: those of the
 // named route, or of the route the payload matches.
 func RenderOptions(cfg *config.Config, m *receiver.Message, route string) (render.Options, error) {
-	for _, r := range cfg.Routes {
-		if route != "" && r.Name == route {
-			return routeOptions(cfg, r, "").Render, nil
-		}
-	}
+	router, opts := routing(cfg, nil)
 	if route != "" {
-		return render.Options{}, fmt.Errorf("no route named %q", route)
+		ro, ok := opts[route]
+		if !ok {
+			return render.Options{}, fmt.Errorf("no route named %q", route)
+		}
+		return ro.Render, nil
 	}
-	routes := make([]*receiver.Route, 0, len(cfg.Routes))
-	for _, r := range cfg.Routes {
-		routes = append(routes, &receiver.Route{Name: r.Name, Receiver: r.Receiver, Matchers: r.ParsedMatchers, Channel: r.Channel, Webhook: r.Channel == ""})
-	}
-	rt, _, err := receiver.NewRouter(routes, nil).Route(m, "")
+	r, _, err := router.Route(m, "")
 	if err != nil {
 		return render.Options{}, err
 	}
-	for _, r := range cfg.Routes {
-		if r.Name == rt.Name {
-			return routeOptions(cfg, r, "").Render, nil
-		}
-	}
-	return render.Options{}, nil
+	return opts[r.Name].Render, nil
 }
