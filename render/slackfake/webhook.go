@@ -46,6 +46,18 @@ func plainError(status int, code string) reply {
 // plain text: "ok", or an error string with a 4xx status (SLACK.md,
 // "Incoming webhooks").
 func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request, id string) {
+	s.serveJSONPost(w, r, MethodWebhook, func(req *Request) { req.Channel = s.webhooks[id] },
+		func(now time.Time, p params, valid bool, req *Request, after *func()) reply {
+			return s.webhook(now, id, p, valid, req, after)
+		})
+}
+
+// serveJSONPost is the frame of the endpoints that take a JSON object and
+// are not Web API methods: it reads the body, records the request with the
+// handler's answer, and runs what the handler left for after the lock.
+// describe fills in what the request is about, under the lock.
+func (s *Server) serveJSONPost(w http.ResponseWriter, r *http.Request, method string, describe func(*Request),
+	handle func(now time.Time, p params, valid bool, req *Request, after *func()) reply) {
 	if !s.delay(r.Context()) {
 		return
 	}
@@ -53,8 +65,9 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request, id string)
 	now := s.now()
 	var after func()
 	s.mu.Lock()
-	req := Request{Time: now, Method: MethodWebhook, Channel: s.webhooks[id], ThreadTS: p.get("thread_ts")}
-	rep := s.webhook(now, id, p, valid, &req, &after)
+	req := Request{Time: now, Method: method, ThreadTS: p.get("thread_ts")}
+	describe(&req)
+	rep := handle(now, p, valid, &req, &after)
 	req.Status, req.Error = rep.status, rep.slackErr
 	req.RetryAfter = time.Duration(rep.retryAfter) * time.Second
 	s.st.requests = append(s.st.requests, req)
@@ -119,25 +132,13 @@ func webhookRateLimited(secs int) reply {
 
 // serveResponse handles a post to a response URL.
 func (s *Server) serveResponse(w http.ResponseWriter, r *http.Request, id string) {
-	if !s.delay(r.Context()) {
-		return
-	}
-	p, valid := readJSONObject(r)
-	now := s.now()
-	var after func()
-	s.mu.Lock()
-	req := Request{Time: now, Method: MethodResponseURL, ThreadTS: p.get("thread_ts")}
-	if u := s.st.responses[id]; u != nil {
-		req.Channel, req.TS = u.channel, u.messageTS
-	}
-	rep := s.response(now, id, p, valid, &req, &after)
-	req.Status, req.Error = rep.status, rep.slackErr
-	s.st.requests = append(s.st.requests, req)
-	s.mu.Unlock()
-	if after != nil {
-		after()
-	}
-	writeReply(w, rep)
+	s.serveJSONPost(w, r, MethodResponseURL, func(req *Request) {
+		if u := s.st.responses[id]; u != nil {
+			req.Channel, req.TS = u.channel, u.messageTS
+		}
+	}, func(now time.Time, p params, valid bool, req *Request, after *func()) reply {
+		return s.response(now, id, p, valid, req, after)
+	})
 }
 
 func (s *Server) response(now time.Time, id string, p params, valid bool, req *Request, after *func()) reply {
