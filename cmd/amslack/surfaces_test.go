@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,21 +16,11 @@ import (
 // signedPost sends body to amslack as Slack signs its requests.
 func signedPost(t *testing.T, target, contentType, body string) (int, string) {
 	t.Helper()
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", interact.SlackSignature(signingSecret, ts, []byte(body)))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return send(t, http.MethodPost, target, contentType, []byte(body), func(req *http.Request) {
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req.Header.Set("X-Slack-Request-Timestamp", ts)
+		req.Header.Set("X-Slack-Signature", interact.SlackSignature(signingSecret, ts, []byte(body)))
+	})
 }
 
 // TestSlackSurfacesAreServed checks that the binary serves the slash
