@@ -96,6 +96,15 @@ func startAmslack(t testing.TB, config, storage string, extraArgs ...string) *pr
 
 func startAmslackFile(t testing.TB, cfg, storage, addr string, extraArgs ...string) *proc {
 	t.Helper()
+	p := startProcess(t, cfg, storage, addr, extraArgs...)
+	p.waitReady(t, http.DefaultClient)
+	return p
+}
+
+// startProcess runs amslack and stops it when the test ends, without
+// waiting for it to be ready.
+func startProcess(t testing.TB, cfg, storage, addr string, extraArgs ...string) *proc {
+	t.Helper()
 	if addr == "" {
 		addr = freeAddr(t)
 	}
@@ -119,13 +128,19 @@ func startAmslackFile(t testing.TB, cfg, storage, addr string, extraArgs ...stri
 			t.Logf("amslack output:\n%s", p.Output())
 		}
 	})
+	return p
+}
+
+// waitReady waits until /-/ready answers 200 through client.
+func (p *proc) waitReady(t testing.TB, client *http.Client) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(p.URL + "/-/ready")
+		resp, err := client.Get(p.URL + "/-/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return p
+				return
 			}
 		}
 		select {
