@@ -495,3 +495,33 @@ func TestOneFailingEntryDoesNotStallItsChannel(t *testing.T) {
 		}
 	})
 }
+
+func TestRepeatNotifications(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		ro      RouteOptions
+		replies int
+	}{
+		{"ignored by default", RouteOptions{ThreadReplies: true}, 0},
+		{"bumped in the thread with repeat: thread", RouteOptions{ThreadReplies: true, RepeatInThread: true}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, tt.ro)
+				const ch = "C0REPEAT01"
+				h.enqueue(t, notification("G", ch, "firing", "warning", "a"))
+				h.settle(t, time.Minute)
+				time.Sleep(time.Hour) // Alertmanager's repeat_interval
+				h.enqueue(t, notification("G", ch, "firing", "warning", "a"))
+				h.settle(t, time.Minute)
+				m := h.fake.Messages(ch)[0]
+				if m.Edits != 0 || len(m.Replies) != tt.replies {
+					t.Errorf("after a repeat: %d edits, %d replies; want 0 edits, %d replies", m.Edits, len(m.Replies), tt.replies)
+				}
+				if tt.replies > 0 && !strings.Contains(m.Replies[0].Text, "Still firing") {
+					t.Errorf("reply %q", m.Replies[0].Text)
+				}
+			})
+		})
+	}
+}
