@@ -44,6 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.RetryAfter, "retry-after", o.RetryAfter, "Least Retry-After the fake Slack answers a 429 with.")
 	fs.DurationVar(&o.Latency, "latency", o.Latency, "Fake Slack latency per request.")
 	fs.IntVar(&o.CriticalBacklog, "critical-backlog", o.CriticalBacklog, "Warnings queued in one channel before the critical alert.")
+	fs.IntVar(&o.CriticalChannels, "critical-channels", o.CriticalChannels, "Spread the critical alert's backlog over this many channels of its own, round robin, and send the critical alert to one more; 0 queues backlog and critical alert in the first storm channel.")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "Longest the whole run may take; then it reports what was not delivered and fails.")
 	fs.StringVar(&o.Storage, "storage", "", "amslack's storage directory (must not hold a database yet); a temporary one if empty.")
 	fs.IntVar(&o.BaselineWrites, "baseline-writes", o.BaselineWrites, "fsync'd writes of the baseline.")

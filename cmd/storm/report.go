@@ -43,6 +43,7 @@ type settings struct {
 	RetryAfterSeconds  float64 `json:"retry_after_seconds"`
 	LatencyMS          float64 `json:"slack_latency_ms"`
 	CriticalBacklog    int     `json:"critical_backlog"`
+	CriticalChannels   int     `json:"critical_channels"`
 	TimeoutSeconds     float64 `json:"timeout_seconds"`
 }
 
@@ -52,7 +53,7 @@ func settingsOf(o options) settings {
 		Concurrency: o.Concurrency, ChannelRate: o.ChannelRate, ChannelBurst: o.ChannelBurst,
 		UpdatePerMinute: o.UpdatePerMinute, WorkspacePerMinute: o.WorkspacePerMinute,
 		RetryAfterSeconds: o.RetryAfter.Seconds(), LatencyMS: ms(o.Latency),
-		CriticalBacklog: o.CriticalBacklog, TimeoutSeconds: o.Timeout.Seconds(),
+		CriticalBacklog: o.CriticalBacklog, CriticalChannels: o.CriticalChannels, TimeoutSeconds: o.Timeout.Seconds(),
 	}
 }
 
@@ -222,18 +223,23 @@ func rateReportOf(reqs []slackfake.Request, channels []string, smp *sampler, rat
 }
 
 type criticalReport struct {
-	Channel         string  `json:"channel"`
-	Backlog         int     `json:"backlog"`
+	Channel string `json:"channel"`
+	Backlog int    `json:"backlog"`
+	// BacklogChannels is the number of channels the backlog was spread
+	// over; 0 when it shared the critical alert's channel.
+	BacklogChannels int     `json:"backlog_channels,omitempty"`
 	BacklogAccepted int     `json:"backlog_accepted"`
 	BacklogSeconds  float64 `json:"backlog_seconds"`
 	Delivered       bool    `json:"delivered"`
 	// TimeMS runs from the critical webhook's 200 to the fake Slack
 	// receiving its chat.postMessage; Slots is that time in send slots of
-	// the channel.
+	// SlotOf: the channel's, or with the backlog in other channels the
+	// workspace's.
 	TimeMS float64 `json:"time_ms"`
 	Slots  float64 `json:"slots"`
-	// CallsBefore counts the calls to the channel that Slack accepted in
-	// that time.
+	SlotOf string  `json:"slot_of"`
+	// CallsBefore counts the calls that Slack accepted in that time: to
+	// the channel, or to any channel with the backlog in others.
 	CallsBefore int `json:"calls_before"`
 	// RateLimited counts the 429s of the phase until the critical post:
 	// after one, amslack pauses chat.postMessage for the Retry-After.
@@ -335,8 +341,12 @@ func (r *report) writeText(w io.Writer) error {
 	}
 	if c := r.Critical; c != nil {
 		if c.Delivered {
-			p("critical\t%.1f ms = %.2f slots\t%d calls before it\tbehind %d warnings (%d accepted in %.1f s) in %s\t429s before it %d",
-				c.TimeMS, c.Slots, c.CallsBefore, c.Backlog, c.BacklogAccepted, c.BacklogSeconds, c.Channel, c.RateLimited)
+			where := c.Channel
+			if c.BacklogChannels > 0 {
+				where = fmt.Sprintf("%d other channels", c.BacklogChannels)
+			}
+			p("critical\t%.1f ms = %.2f %s slots\t%d calls before it\tbehind %d warnings (%d accepted in %.1f s) in %s\t429s before it %d",
+				c.TimeMS, c.Slots, c.SlotOf, c.CallsBefore, c.Backlog, c.BacklogAccepted, c.BacklogSeconds, where, c.RateLimited)
 		} else {
 			p("critical\tnot delivered\tbehind %d warnings in %s", c.Backlog, c.Channel)
 		}
@@ -388,7 +398,8 @@ Legend:
     rate. amslack spends one channel send slot per call (post, update or thread reply),
     so 100% means every slot was used.
   critical: time from the critical webhook's 200 to the fake Slack receiving its
-    chat.postMessage; a slot is 1/channel-rate.
+    chat.postMessage; a slot is 1/channel-rate, or with --critical-channels, where the
+    backlog is in other channels, one of the workspace limit's.
   lost: groups whose last accepted notification Slack does not show; duplicates: groups with
     more than one top-level message.
   memory: peak RSS is the whole process (amslack, the fake Slack and the load generator);

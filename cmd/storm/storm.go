@@ -41,6 +41,10 @@ type options struct {
 	// Latency delays every fake Slack request.
 	Latency         time.Duration
 	CriticalBacklog int
+	// CriticalChannels, if not 0, spreads the backlog over that many
+	// channels and sends the critical alert to another: then only the
+	// limits all channels share stand between it and Slack.
+	CriticalChannels int
 	// Timeout bounds the whole run.
 	Timeout time.Duration
 	// Storage is amslack's storage directory; empty for a temporary one.
@@ -107,6 +111,9 @@ func (o options) validate() error {
 	}
 	if o.CriticalBacklog < 0 {
 		errs = append(errs, errors.New("--critical-backlog must not be negative"))
+	}
+	if o.CriticalChannels < 0 || o.CriticalChannels > 9999 {
+		errs = append(errs, errors.New("--critical-channels must be from 0 to 9999"))
 	}
 	if o.Timeout <= 0 {
 		errs = append(errs, errors.New("--timeout must be positive"))
@@ -521,7 +528,17 @@ func waitFinal(ctx context.Context, fake *slackfake.Server, smp *sampler, channe
 // possible, then one critical alert group, and measures how long the
 // critical one takes from its 200 to its chat.postMessage at the fake.
 func injectCritical(ctx context.Context, o options, fake *slackfake.Server, smp *sampler, amslackURL, channel string) (*criticalReport, error) {
-	cr := &criticalReport{Channel: channel, Backlog: o.CriticalBacklog}
+	cr := &criticalReport{Channel: channel, Backlog: o.CriticalBacklog, SlotOf: "channel"}
+	backlogChannel := func(int) string { return channel }
+	slot := time.Duration(float64(time.Second) / o.ChannelRate)
+	if o.CriticalChannels > 0 {
+		channel = "C0CRIT0001"
+		cr.Channel, cr.BacklogChannels, cr.SlotOf = channel, o.CriticalChannels, "workspace"
+		backlogChannel = func(i int) string { return fmt.Sprintf("C0BACK%04d", i%o.CriticalChannels) }
+		// amslack's workspace bucket admits one call per slot (see
+		// sender.perMinute).
+		slot = time.Minute / time.Duration(max(1, o.WorkspacePerMinute-1))
+	}
 	wc := newWebhookClient(amslackURL, o.Concurrency)
 	defer wc.close()
 	progressCtx, stopProgress := context.WithCancel(ctx)
@@ -531,7 +548,7 @@ func injectCritical(ctx context.Context, o options, fake *slackfake.Server, smp 
 	bg.Go(func() { progress(progressCtx, o.Progress, "critical", smp, wc, o.CriticalBacklog+1) })
 	start := time.Now()
 	backlog := schedule{n: o.CriticalBacklog, concurrency: o.Concurrency}.run(ctx, func(ctx context.Context, i int) outcome {
-		return wc.post(ctx, channel, payload(groupName(prefixBacklog, i), i, "warning", stepOf(0, 1)))
+		return wc.post(ctx, backlogChannel(i), payload(groupName(prefixBacklog, i), i, "warning", stepOf(0, 1)))
 	})
 	cr.BacklogAccepted = len(backlog.accepted())
 	cr.BacklogSeconds = time.Since(start).Seconds()
@@ -581,7 +598,7 @@ func injectCritical(ctx context.Context, o options, fake *slackfake.Server, smp 
 	d := msg.Posted.Sub(accepted)
 	cr.Delivered = true
 	cr.TimeMS = ms(d)
-	cr.Slots = d.Seconds() * o.ChannelRate
+	cr.Slots = d.Seconds() / slot.Seconds()
 	for _, r := range fake.Requests() {
 		if !r.Time.Before(msg.Posted) {
 			continue
@@ -589,7 +606,7 @@ func injectCritical(ctx context.Context, o options, fake *slackfake.Server, smp 
 		if r.Status == http.StatusTooManyRequests {
 			cr.RateLimited++
 		}
-		if r.Channel == channel && r.Time.After(accepted) && callOK(r) {
+		if (r.Channel == channel || o.CriticalChannels > 0) && r.Time.After(accepted) && callOK(r) {
 			cr.CallsBefore++
 		}
 	}

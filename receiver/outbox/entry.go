@@ -3,6 +3,7 @@ package outbox
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -79,6 +80,9 @@ type Entry struct {
 	// the group's state changed, so the message must be updated even if
 	// the alerts did not change.
 	Refreshed bool `json:"refreshed,omitempty"`
+	// Retries counts the times an operator sent the entry again from the
+	// dead-letter list; Attempts and FirstAt start afresh with each.
+	Retries int `json:"retries,omitempty"`
 }
 
 // maxNotes bounds the notes an entry carries, so that a burst of clicks
@@ -100,6 +104,7 @@ func supersede(cur, in Entry) Entry {
 		out.Notification = in.Notification
 	}
 	out.Priority = min(cur.Priority, in.Priority)
+	out.Retries = max(cur.Retries, in.Retries)
 	out.Refreshed = cur.Refreshed || in.Refreshed || cur.Kind != in.Kind
 	if len(in.Notes) > 0 {
 		notes := append(append([]string(nil), cur.Notes...), in.Notes...)
@@ -132,8 +137,22 @@ func decodeEntry(k, v []byte) (Entry, error) {
 	if err := json.Unmarshal(v, &e); err != nil {
 		return Entry{}, fmt.Errorf("decode outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
 	}
+	if err := e.check(); err != nil {
+		return Entry{}, fmt.Errorf("decode outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
+	}
 	e.ID = binary.BigEndian.Uint64(k)
 	return e, nil
+}
+
+// check reports what makes a decoded entry impossible to deliver.
+func (e Entry) check() error {
+	if e.Notification.Key.Channel == "" {
+		return errors.New("no channel")
+	}
+	if e.Kind == KindNotify && (e.Notification.Message == nil || e.Notification.Message.Data == nil) {
+		return errors.New("a notification without its message")
+	}
+	return nil
 }
 
 // DeadLetter is an entry that cannot be delivered, kept for an operator to
@@ -160,6 +179,9 @@ func decodeDeadLetter(k, v []byte) (DeadLetter, error) {
 	}
 	var d DeadLetter
 	if err := json.Unmarshal(v, &d); err != nil {
+		return DeadLetter{}, fmt.Errorf("decode dead letter %d: %w", binary.BigEndian.Uint64(k), err)
+	}
+	if err := d.Entry.check(); err != nil {
 		return DeadLetter{}, fmt.Errorf("decode dead letter %d: %w", binary.BigEndian.Uint64(k), err)
 	}
 	d.ID = binary.BigEndian.Uint64(k)

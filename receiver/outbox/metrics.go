@@ -12,8 +12,17 @@ type metrics struct {
 	coalesced    *prometheus.CounterVec
 	deadLetters  prometheus.Gauge
 	deadLettered prometheus.Counter
+	deadDropped  *prometheus.CounterVec
 	commitErrors prometheus.Counter
+	quarantined  *prometheus.CounterVec
 }
+
+// Reasons a dead letter is dropped without an operator, the values of the
+// reason label.
+const (
+	droppedLimit     = "limit"
+	droppedRetention = "retention"
+)
 
 func newMetrics(reg prometheus.Registerer, oldestPendingSeconds func() float64) *metrics {
 	f := promauto.With(reg)
@@ -50,6 +59,18 @@ func newMetrics(reg prometheus.Registerer, oldestPendingSeconds func() float64) 
 			Name:      "dead_lettered_total",
 			Help:      "Entries moved to the dead-letter list because they can never be delivered.",
 		}),
+		deadDropped: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "amslack",
+			Subsystem: "outbox",
+			Name:      "dead_letters_dropped_total",
+			Help:      "Dead letters deleted without an operator: the oldest beyond delivery.dead_letter_limit (reason limit), or those older than delivery.dead_letter_retention (reason retention).",
+		}, []string{"reason"}),
+		quarantined: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "amslack",
+			Subsystem: "outbox",
+			Name:      "quarantined_total",
+			Help:      "Outbox records that could not be decoded and were moved to the outbox.quarantine bucket, by the bucket they were in.",
+		}, []string{"bucket"}),
 		commitErrors: f.NewCounter(prometheus.CounterOpts{
 			Namespace: "amslack",
 			Subsystem: "outbox",
@@ -66,6 +87,12 @@ func newMetrics(reg prometheus.Registerer, oldestPendingSeconds func() float64) 
 	for _, k := range kindNames {
 		m.enqueued.WithLabelValues(k)
 		m.coalesced.WithLabelValues(k)
+	}
+	for _, r := range []string{droppedLimit, droppedRetention} {
+		m.deadDropped.WithLabelValues(r)
+	}
+	for _, b := range [][]byte{pendingBucket, deadBucket} {
+		m.quarantined.WithLabelValues(string(b))
 	}
 	return m
 }

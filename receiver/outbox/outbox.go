@@ -32,8 +32,9 @@ import (
 // Buckets of the outbox. The database is shared with other parts of
 // amslack, so the names carry the package's prefix.
 var (
-	pendingBucket = []byte("outbox.pending") // ID → JSON Entry
-	deadBucket    = []byte("outbox.dead")    // ID → JSON DeadLetter
+	pendingBucket    = []byte("outbox.pending")    // ID → JSON Entry
+	deadBucket       = []byte("outbox.dead")       // ID → JSON DeadLetter
+	quarantineBucket = []byte("outbox.quarantine") // bucket, 0x1f, key → a record that could not be decoded
 )
 
 var (
@@ -56,6 +57,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer gets the outbox's metrics; they are not registered if nil.
 	Registerer prometheus.Registerer
+	// DeadLetterLimit is the most dead letters kept: beyond it, the dead
+	// letters of the entries enqueued first are dropped. 0 keeps them all.
+	DeadLetterLimit int
 }
 
 // Outbox is the durable queue. Its methods are safe for concurrent use.
@@ -73,6 +77,11 @@ type Outbox struct {
 	wake     chan struct{}
 	// writers counts the enqueues committing now.
 	writers atomic.Int32
+	// deadLimit is Options.DeadLetterLimit.
+	deadLimit int
+	// deadMu serialises the writes to the dead-letter list, so that dead
+	// counts it exactly and the limit holds.
+	deadMu sync.Mutex
 
 	// mu guards slots, queues, entries and dead, and the items they hold.
 	mu sync.Mutex
@@ -101,13 +110,14 @@ type slot struct {
 // process stopped are pending again. The caller keeps owning db.
 func Open(db *bbolt.DB, opts Options) (*Outbox, error) {
 	o := &Outbox{
-		db:       db,
-		now:      opts.Now,
-		priority: opts.Priority,
-		logger:   opts.Logger,
-		wake:     make(chan struct{}, 1),
-		slots:    map[receiver.Key]*slot{},
-		queues:   map[string]*queue{},
+		db:        db,
+		now:       opts.Now,
+		priority:  opts.Priority,
+		logger:    opts.Logger,
+		deadLimit: max(0, opts.DeadLetterLimit),
+		wake:      make(chan struct{}, 1),
+		slots:     map[receiver.Key]*slot{},
+		queues:    map[string]*queue{},
 	}
 	if o.now == nil {
 		o.now = time.Now
@@ -123,18 +133,27 @@ func Open(db *bbolt.DB, opts Options) (*Outbox, error) {
 		entries []Entry
 		dead    int
 		merged  int
+		bad     []badRecord
+		dropped []uint64
 	)
 	err := db.Update(func(tx *bbolt.Tx) error {
-		pending, err := tx.CreateBucketIfNotExists(pendingBucket)
-		if err != nil {
-			return fmt.Errorf("create bucket %s: %w", pendingBucket, err)
+		for _, name := range [][]byte{pendingBucket, deadBucket, quarantineBucket} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
 		}
-		deadB, err := tx.CreateBucketIfNotExists(deadBucket)
+		var err error
+		entries, merged, bad, err = loadPending(tx)
 		if err != nil {
-			return fmt.Errorf("create bucket %s: %w", deadBucket, err)
+			return err
 		}
+		// A limit lowered since the last run applies at once.
+		deadB := tx.Bucket(deadBucket)
 		dead = deadB.Stats().KeyN
-		entries, merged, err = loadPending(pending)
+		if o.deadLimit > 0 && dead > o.deadLimit {
+			dropped, err = trimDead(deadB, dead-o.deadLimit, 0)
+			dead -= len(dropped)
+		}
 		return err
 	})
 	if err != nil {
@@ -145,6 +164,8 @@ func Open(db *bbolt.DB, opts Options) (*Outbox, error) {
 	}
 
 	o.metrics = newMetrics(opts.Registerer, o.oldestPendingSeconds)
+	o.quarantined(pendingBucket, bad)
+	o.droppedDead(droppedLimit, dropped)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, e := range entries {
@@ -158,18 +179,22 @@ func Open(db *bbolt.DB, opts Options) (*Outbox, error) {
 	return o, nil
 }
 
-// loadPending returns the entries in b. A key can have two entries stored:
-// the one in flight when the process stopped and the one that waited behind
-// it. loadPending makes them one, as Retry would have, and returns how many
-// it merged away.
-func loadPending(b *bbolt.Bucket) (entries []Entry, merged int, err error) {
+// loadPending returns the pending entries. A key can have two entries
+// stored: the one in flight when the process stopped and the one that
+// waited behind it. loadPending makes them one, as Retry would have, and
+// returns how many it merged away. It moves the records it cannot decode to
+// the quarantine bucket and returns them: one bad record must not keep
+// amslack from delivering the others.
+func loadPending(tx *bbolt.Tx) (entries []Entry, merged int, bad []badRecord, err error) {
+	b := tx.Bucket(pendingBucket)
 	byKey := map[receiver.Key]int{}
 	touched := map[int]bool{}
 	var stale []uint64
 	err = b.ForEach(func(k, v []byte) error {
 		e, err := decodeEntry(k, v)
 		if err != nil {
-			return err
+			bad = append(bad, newBadRecord(k, v, err))
+			return nil
 		}
 		i, ok := byKey[e.Notification.Key]
 		if !ok {
@@ -184,24 +209,29 @@ func loadPending(b *bbolt.Bucket) (entries []Entry, merged int, err error) {
 		return nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	// A bbolt cursor must not see deletes while it iterates, so they wait.
 	for _, id := range stale {
 		if err := b.Delete(idKey(id)); err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
+		}
+	}
+	for _, r := range bad {
+		if err := quarantine(tx, pendingBucket, r); err != nil {
+			return nil, 0, nil, err
 		}
 	}
 	for i := range touched {
 		v, err := encodeEntry(entries[i])
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 		if err := b.Put(idKey(entries[i].ID), v); err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 	}
-	return entries, len(stale), nil
+	return entries, len(stale), bad, nil
 }
 
 // DefaultSeverityOrder ranks severities, most urgent first, where no other
@@ -535,6 +565,9 @@ func (o *Outbox) Retry(ctx context.Context, e Entry, at time.Time, cause error) 
 // DeadLetter durably moves e, which can never be delivered, to the
 // dead-letter list with cause, and lets the entry waiting behind it, if any,
 // be claimed.
+//
+// With Options.DeadLetterLimit dead letters already kept, the one of the
+// entry enqueued first, other than e, is dropped to make room.
 func (o *Outbox) DeadLetter(ctx context.Context, e Entry, cause error) error {
 	r, err := o.inFlight(e)
 	if err != nil {
@@ -542,13 +575,25 @@ func (o *Outbox) DeadLetter(ctx context.Context, e Entry, cause error) error {
 	}
 	r.LastError = errorText(cause)
 	d := DeadLetter{ID: r.ID, Entry: r, Cause: r.LastError, At: o.now()}
+	o.deadMu.Lock()
+	defer o.deadMu.Unlock()
+	over := 0
+	if o.deadLimit > 0 {
+		over = max(0, o.deadCount()+1-o.deadLimit)
+	}
+	var dropped []uint64
 	v, err := encodeDeadLetter(d)
 	if err == nil {
-		err = o.db.Batch(func(tx *bbolt.Tx) error {
+		err = o.db.Update(func(tx *bbolt.Tx) error {
 			if err := tx.Bucket(pendingBucket).Delete(idKey(r.ID)); err != nil {
 				return err
 			}
-			return tx.Bucket(deadBucket).Put(idKey(r.ID), v)
+			deadB := tx.Bucket(deadBucket)
+			var err error
+			if dropped, err = trimDead(deadB, over, r.ID); err != nil {
+				return err
+			}
+			return deadB.Put(idKey(r.ID), v)
 		})
 		o.countCommitError(err)
 	}
@@ -556,8 +601,9 @@ func (o *Outbox) DeadLetter(ctx context.Context, e Entry, cause error) error {
 	if err != nil {
 		return fmt.Errorf("dead-letter outbox entry %d: %w", e.ID, err)
 	}
-	o.addDead(1)
+	o.addDead(1 - len(dropped))
 	o.metrics.deadLettered.Inc()
+	o.droppedDead(droppedLimit, dropped)
 	k := e.Notification.Key
 	o.logger.Warn("notification dead-lettered",
 		"id", r.ID, "kind", r.Kind, "receiver", k.Receiver, "group_key", k.GroupKey, "channel", k.Channel,
@@ -627,29 +673,19 @@ func (o *Outbox) Len() int {
 	return o.entries
 }
 
-// DeadLetters returns the dead-letter list, oldest first.
+// DeadLetters returns the whole dead-letter list, in ID order: the entries
+// enqueued first come first.
 func (o *Outbox) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
-	var ds []DeadLetter
-	err := o.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(deadBucket).ForEach(func(k, v []byte) error {
-			d, err := decodeDeadLetter(k, v)
-			if err != nil {
-				return err
-			}
-			ds = append(ds, d)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return ds, nil
+	return o.deadLetters(ctx, 0, 0)
 }
 
-// RetryDead durably moves the dead letter id back into the queue, with no
-// attempts and no backoff. If its key has a pending entry, the two coalesce
-// as on Enqueue.
+// RetryDead durably moves the dead letter id back into the queue as a new
+// delivery: no attempts, no backoff, its age counted from now, and one more
+// in Retries. If its key has a pending entry, the two coalesce as on
+// Enqueue.
 func (o *Outbox) RetryDead(ctx context.Context, id uint64) error {
+	o.deadMu.Lock()
+	defer o.deadMu.Unlock()
 	var d DeadLetter
 	err := o.db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(deadBucket).Get(idKey(id))
@@ -664,7 +700,12 @@ func (o *Outbox) RetryDead(ctx context.Context, id uint64) error {
 		return err
 	}
 	e := d.Entry
-	e.ID, e.Attempts, e.NextAttempt = 0, 0, time.Time{}
+	// The entry was dead-lettered, perhaps after retrying up to the
+	// sender's maximum age: measured from its first notification, a retry
+	// would be dead-lettered again on its first temporary failure, such as
+	// a 429.
+	e.ID, e.Attempts, e.NextAttempt, e.FirstAt = 0, 0, time.Time{}, o.now()
+	e.Retries++
 	coalesced, err := o.put(ctx, e, func(tx *bbolt.Tx) error { return deleteDead(tx, id) })
 	if err != nil {
 		return err
@@ -678,6 +719,8 @@ func (o *Outbox) RetryDead(ctx context.Context, id uint64) error {
 
 // DropDead durably deletes the dead letter id.
 func (o *Outbox) DropDead(ctx context.Context, id uint64) error {
+	o.deadMu.Lock()
+	defer o.deadMu.Unlock()
 	err := o.db.Batch(func(tx *bbolt.Tx) error { return deleteDead(tx, id) })
 	o.countCommitError(err)
 	if err != nil {
@@ -693,6 +736,13 @@ func (o *Outbox) addDead(n int) {
 	defer o.mu.Unlock()
 	o.dead += n
 	o.metrics.deadLetters.Set(float64(o.dead))
+}
+
+// deadCount returns the number of dead letters.
+func (o *Outbox) deadCount() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.dead
 }
 
 func deleteDead(tx *bbolt.Tx, id uint64) error {

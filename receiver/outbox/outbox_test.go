@@ -598,10 +598,12 @@ amslack_outbox_dead_letters 2
 	if n := e.o.Len(); n != 1 {
 		t.Errorf("Len = %d after retrying a dead letter into a pending group, want 1", n)
 	}
+	// The retry starts a new age, so the entry is as old as the newer
+	// notification.
 	got := e.claim(t0)
-	if got.Notification.ReceivedAt != newer.ReceivedAt || !got.FirstAt.Equal(t0) || got.ID != 3 {
+	if got.Notification.ReceivedAt != newer.ReceivedAt || !got.FirstAt.Equal(newer.ReceivedAt) || got.ID != 3 {
 		t.Errorf("claimed ID %d received %v since %v, want ID 3 with the newer notification since %v",
-			got.ID, got.Notification.ReceivedAt, got.FirstAt, t0)
+			got.ID, got.Notification.ReceivedAt, got.FirstAt, newer.ReceivedAt)
 	}
 
 	// Retried alone: a new entry without attempts.

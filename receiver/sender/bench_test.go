@@ -1,6 +1,7 @@
 package sender
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -23,8 +24,8 @@ func BenchmarkLimiter(b *testing.B) {
 				if r.Delay() > 0 {
 					b.Fatal("limited")
 				}
-				if !m.Allow() {
-					b.Fatal("method limited")
+				if err := m.wait(context.Background(), turn{}); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})

@@ -98,8 +98,10 @@ type Sender struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	workspace *rate.Limiter
-	methods   map[string]*rate.Limiter
+	// workspace and methods are the limits that all channels share; they
+	// admit calls by priority (see admission).
+	workspace *admission
+	methods   map[string]*admission
 
 	// mu guards channels, paused and workers.
 	mu sync.Mutex
@@ -171,7 +173,7 @@ func New(o Options) *Sender {
 		id:       o.ID,
 		logger:   o.Logger,
 		now:      o.Now,
-		methods:  map[string]*rate.Limiter{},
+		methods:  map[string]*admission{},
 		channels: map[string]*rate.Limiter{},
 		paused:   map[string]time.Time{},
 		workers:  map[string]chan struct{}{},
@@ -220,11 +222,11 @@ func New(o Options) *Sender {
 	s.replies.WithLabelValues("ok")
 	s.replies.WithLabelValues("failed")
 	if l.WorkspacePerMinute > 0 {
-		s.workspace = perMinute(l.WorkspacePerMinute)
+		s.workspace = newAdmission(perMinute(l.WorkspacePerMinute))
 	}
 	for m, n := range l.MethodPerMinute {
 		if n > 0 {
-			s.methods[m] = perMinute(n)
+			s.methods[m] = newAdmission(perMinute(n))
 		}
 	}
 	return s
@@ -248,6 +250,14 @@ const (
 	methodWebhook = "webhook"
 )
 
+// pruneEvery is how often Run forgets the state of idle channels (see
+// forgetIdle); idleAfter is how long a channel without entries keeps its
+// run of failures after its backoff ended.
+const (
+	pruneEvery = time.Minute
+	idleAfter  = 5 * time.Minute
+)
+
 // Run delivers until ctx ends. Each channel with pending entries gets a
 // worker of its own, so a slow or rate-limited channel never holds up the
 // others; a worker exits when its channel drains.
@@ -257,6 +267,8 @@ func (s *Sender) Run(ctx context.Context) error {
 	// rescan is signalled when a worker exits, so that an entry enqueued
 	// just as its channel's worker was leaving is not stranded.
 	rescan := make(chan struct{}, 1)
+	prune := time.NewTicker(pruneEvery)
+	defer prune.Stop()
 	for {
 		for _, ch := range s.outbox.Channels() {
 			s.mu.Lock()
@@ -289,6 +301,36 @@ func (s *Sender) Run(ctx context.Context) error {
 			return nil
 		case <-s.outbox.Wake():
 		case <-rescan:
+		case <-prune.C:
+			s.forgetIdle()
+		}
+	}
+}
+
+// forgetIdle drops the state of channels that have no worker, so that the
+// sender's memory follows the channels in use, not every channel it ever
+// saw (a mistyped or junk ?channel= leaves one dead letter, and no more).
+// A channel's token bucket goes once it is full, which makes it the same
+// as the new one the channel would get: no call can go out sooner for it.
+// Pauses go once they are over, and a run of failures idleAfter after its
+// backoff ended.
+func (s *Sender) forgetIdle() {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch, l := range s.channels {
+		if _, busy := s.workers[ch]; !busy && l.Tokens() >= float64(l.Burst()) {
+			delete(s.channels, ch)
+		}
+	}
+	for ch, b := range s.failing {
+		if _, busy := s.workers[ch]; !busy && now.Sub(b.until) > idleAfter {
+			delete(s.failing, ch)
+		}
+	}
+	for scope, until := range s.paused {
+		if !until.After(now) {
+			delete(s.paused, scope)
 		}
 	}
 }
@@ -481,6 +523,9 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		State: state, Options: ro.Render, Now: now,
 	}
 	alerts := alertStates(msg)
+	// The entry's calls take their turn at the limits shared by all
+	// channels by its priority and age.
+	t := turn{priority: e.Priority, since: e.FirstAt}
 	unchanged := !fresh && e.Kind == outbox.KindNotify && !e.Refreshed && g.Status == msg.Status && maps.Equal(g.Alerts, alerts)
 
 	var summary string
@@ -491,7 +536,7 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		}
 		// Incoming webhooks return no ts: every notification is a new
 		// message, and nothing can be updated.
-		if err := s.webhook(ctx, n.Key.Channel, ro.WebhookURL, in); err != nil {
+		if err := s.webhook(ctx, n.Key.Channel, ro.WebhookURL, in, t); err != nil {
 			return "", err
 		}
 	case unchanged:
@@ -502,20 +547,20 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		if err := s.lease(ctx, n.Key, g, now); err != nil {
 			return "", err
 		}
-		ts, err := s.post(ctx, n.Key.Channel, in, "")
+		ts, err := s.post(ctx, n.Key.Channel, in, "", t)
 		if err != nil {
 			return "", err
 		}
 		g.TS = ts
 		logger.Info("Posted a new message", "ts", ts)
 	default:
-		err := s.update(ctx, n.Key.Channel, g.TS, in)
+		err := s.update(ctx, n.Key.Channel, g.TS, in, t)
 		if f, ok := errors.AsType[*Failure](err); ok && messageGone[f.Code] {
 			// Someone deleted the message, or Slack no longer lets it be
 			// edited: the group gets a new one rather than no updates
 			// at all.
 			logger.Warn("The group's message can no longer be updated; posting a new one", "code", f.Code, "ts", g.TS)
-			ts, err := s.post(ctx, n.Key.Channel, in, "")
+			ts, err := s.post(ctx, n.Key.Channel, in, "", t)
 			if err != nil {
 				return "", err
 			}
@@ -539,7 +584,7 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		// The reply goes before the store learns the new state: if it fails
 		// or shutdown interrupts it, the entry is delivered again, and the
 		// same summary is computed from the same stored state.
-		if err := s.reply(ctx, n.Key.Channel, g.TS, summary, lim); err != nil {
+		if err := s.reply(ctx, n.Key.Channel, g.TS, summary, lim, t); err != nil {
 			s.replies.WithLabelValues("failed").Inc()
 			return "", err
 		}
@@ -627,10 +672,10 @@ func alertStates(m *receiver.Message) map[string]string {
 
 // post posts the rendering as a new message, falling back once to the
 // minimal rendering if Slack refuses its shape.
-func (s *Sender) post(ctx context.Context, channel string, in render.Input, threadTS string) (string, error) {
+func (s *Sender) post(ctx context.Context, channel string, in render.Input, threadTS string, t turn) (string, error) {
 	var ts string
 	err := s.shrinking(in, func(m render.Message) error {
-		return s.call(ctx, methodPost, channel, func(ctx context.Context) error {
+		return s.call(ctx, methodPost, channel, t, func(ctx context.Context) error {
 			opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...)}
 			if threadTS != "" {
 				opts = append(opts, slack.MsgOptionTS(threadTS))
@@ -643,9 +688,9 @@ func (s *Sender) post(ctx context.Context, channel string, in render.Input, thre
 	return ts, err
 }
 
-func (s *Sender) update(ctx context.Context, channel, ts string, in render.Input) error {
+func (s *Sender) update(ctx context.Context, channel, ts string, in render.Input, t turn) error {
 	return s.shrinking(in, func(m render.Message) error {
-		return s.call(ctx, methodUpdate, channel, func(ctx context.Context) error {
+		return s.call(ctx, methodUpdate, channel, t, func(ctx context.Context) error {
 			_, _, _, err := s.slack.UpdateMessageContext(ctx, channel, ts,
 				slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...))
 			return err
@@ -653,22 +698,22 @@ func (s *Sender) update(ctx context.Context, channel, ts string, in render.Input
 	})
 }
 
-func (s *Sender) webhook(ctx context.Context, dest, url string, in render.Input) error {
+func (s *Sender) webhook(ctx context.Context, dest, url string, in render.Input, t turn) error {
 	if url == "" {
 		return &Failure{Class: Permanent, Code: "no_webhook_url", Err: errors.New("the route has no webhook_url any more")}
 	}
 	return s.shrinking(in, func(m render.Message) error {
-		return s.call(ctx, dest, dest, func(ctx context.Context) error {
+		return s.call(ctx, dest, dest, t, func(ctx context.Context) error {
 			return postWebhook(ctx, s.client, url, m, "")
 		})
 	})
 }
 
-func (s *Sender) reply(ctx context.Context, channel, ts, text string, lim *rate.Limiter) error {
+func (s *Sender) reply(ctx context.Context, channel, ts, text string, lim *rate.Limiter, t turn) error {
 	if err := lim.Wait(ctx); err != nil {
 		return fmt.Errorf("wait for a send slot: %w", err)
 	}
-	return s.call(ctx, methodPost, channel, func(ctx context.Context) error {
+	return s.call(ctx, methodPost, channel, t, func(ctx context.Context) error {
 		_, _, err := s.slack.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(ts))
 		return err
 	})
@@ -699,9 +744,10 @@ func (s *Sender) checked(m render.Message, in render.Input) render.Message {
 }
 
 // call makes one Slack call within the scope's limits: it waits out a pause
-// that a 429 imposed, then the method's and the workspace's token buckets.
-// Errors come back classified as *Failure.
-func (s *Sender) call(ctx context.Context, scope, channel string, fn func(context.Context) error) error {
+// that a 429 imposed, then the method's and the workspace's token buckets,
+// which admit the most urgent call first by t. Errors come back classified
+// as *Failure.
+func (s *Sender) call(ctx context.Context, scope, channel string, t turn, fn func(context.Context) error) error {
 	method := scope
 	if len(scope) > len(receiver.WebhookPrefix) && scope[:len(receiver.WebhookPrefix)] == receiver.WebhookPrefix {
 		method = methodWebhook
@@ -729,12 +775,12 @@ func (s *Sender) call(ctx context.Context, scope, channel string, fn func(contex
 		}
 	}
 	if l := s.methods[method]; l != nil {
-		if err := l.Wait(ctx); err != nil {
+		if err := l.wait(ctx, t); err != nil {
 			return err
 		}
 	}
 	if method == methodPost && s.workspace != nil {
-		if err := s.workspace.Wait(ctx); err != nil {
+		if err := s.workspace.wait(ctx, t); err != nil {
 			return err
 		}
 	}

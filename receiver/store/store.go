@@ -47,6 +47,11 @@ type Group struct {
 	// both post it.
 	PostingBy    string    `json:"posting_by,omitempty"`
 	PostingUntil time.Time `json:"posting_until,omitzero"`
+	// AbsentSince is when the reconciler first found that Alertmanager
+	// lists none of the group's alerts; zero while it lists them. It is
+	// stored so that the wait for proof of resolution survives a restart
+	// of amslack.
+	AbsentSince time.Time `json:"absent_since,omitzero"`
 
 	FirstAt    time.Time `json:"first_at,omitzero"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
@@ -55,6 +60,11 @@ type Group struct {
 
 // Store keeps Groups. Implementations are safe for concurrent use, also by
 // several processes where the implementation is shared (Redis).
+//
+// A stored record that cannot be decoded (a disk fault, a downgrade) is
+// moved aside to a quarantine, logged and counted, and every method goes
+// on as if the group were not stored: one bad record must not break List
+// or keep its group from ever being delivered again.
 type Store interface {
 	// Get returns the group stored under key; found is false if there is
 	// none.
@@ -69,8 +79,13 @@ type Store interface {
 	ByMessage(ctx context.Context, channel, ts string) (g Group, found bool, err error)
 	// Delete removes the group stored under key, if any.
 	Delete(ctx context.Context, key receiver.Key) error
-	// Prune deletes the resolved groups whose ResolvedAt is before before and
-	// returns how many it deleted.
+	// Prune deletes the groups that ended or went quiet before before, and
+	// returns how many it deleted: the resolved groups whose ResolvedAt is
+	// before it, and the others whose last notification and last change
+	// (NotifiedAt and UpdatedAt) are both before it. Alertmanager sends a
+	// group that still fires again every repeat_interval, but one that
+	// resolves on a route with send_resolved: false is never heard of
+	// again.
 	Prune(ctx context.Context, before time.Time) (int, error)
 	// List returns every group, ordered by Key.String. It reads the whole
 	// store: it is meant for small deployments and for reconciliation.
@@ -79,7 +94,19 @@ type Store interface {
 
 // prunable reports whether Prune deletes g.
 func prunable(g Group, before time.Time) bool {
-	return g.Status == StatusResolved && !g.ResolvedAt.IsZero() && g.ResolvedAt.Before(before)
+	if g.Status == StatusResolved {
+		return !g.ResolvedAt.IsZero() && g.ResolvedAt.Before(before)
+	}
+	last := lastActive(g)
+	return !last.IsZero() && last.Before(before)
+}
+
+// lastActive is when g was last notified or changed.
+func lastActive(g Group) time.Time {
+	if g.UpdatedAt.After(g.NotifiedAt) {
+		return g.UpdatedAt
+	}
+	return g.NotifiedAt
 }
 
 // messageKey is the secondary index key of a Slack message.
