@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/common/model"
 
 	"github.com/amslack/amslack/interact/amclient"
@@ -60,39 +61,58 @@ func (h *Handler) lookup(ctx context.Context, channel, ts string) (store.Group, 
 	}
 }
 
-// process performs one click: look up the group, authorize, act, record,
-// tell the clicker.
+// process performs one click, settles its de-duplication and then tells
+// the clicker, so that a click tried again after the reply is never taken
+// for a duplicate of one that failed.
 func (h *Handler) process(ctx context.Context, c click) {
+	text, ok := h.perform(ctx, c)
+	h.settle(c, ok)
+	h.respond(ctx, c.responseURL, text)
+}
+
+// perform looks up the click's group, checks that the action applies and
+// that the clicker may take it, acts and records. It returns what to tell
+// the clicker and whether the action succeeded.
+func (h *Handler) perform(ctx context.Context, c click) (string, bool) {
 	kind := h.kind(c.action)
 	logger := h.logger.With("action", c.action, "channel", c.channel, "message_ts", c.ts)
 	if kind == kindUnknown {
 		h.record(c, DecisionFailed, "unknown action", "", "")
-		h.respond(ctx, c.responseURL, fmt.Sprintf("amslack does not know the action %q; the message may come from an older configuration. Nothing was done.", c.action))
-		return
+		return mrkdwnf("amslack does not know the action %q; the message may come from an older configuration. Nothing was done.", c.action), false
 	}
 	g, found, err := h.lookup(ctx, c.channel, c.ts)
 	if err != nil {
 		logger.Error("cannot read alert group", "err", err)
 		h.record(c, DecisionFailed, "store unavailable", "", "")
-		h.respond(ctx, c.responseURL, "amslack could not read the state of this alert group. Nothing was done; try again in a moment.")
-		return
+		return "amslack could not read the state of this alert group. Nothing was done; try again in a moment.", false
 	}
 	if !found {
 		h.record(c, DecisionFailed, "message not tracked", "", "")
-		h.respond(ctx, c.responseURL, "amslack no longer tracks this message (it may be old or resolved long ago). Nothing was done.")
-		return
+		return "amslack no longer tracks this message (it may be old or resolved long ago). Nothing was done.", false
+	}
+	if reason := h.refusal(c, kind, g); reason != "" {
+		h.record(c, DecisionDenied, reason, "", "")
+		return reason, false
 	}
 	reason, err := h.authorize(ctx, h.rule(c.action), c.user.ID, commonLabels(g))
 	if err != nil {
 		logger.Error("cannot check authorization", "err", err)
 		h.record(c, DecisionFailed, "authorization check failed", "", "")
-		h.respond(ctx, c.responseURL, "amslack could not check whether you may do this (Slack user groups are unavailable). Nothing was done; try again in a moment.")
-		return
+		return "amslack could not check whether you may do this (Slack user groups are unavailable). Nothing was done; try again in a moment.", false
+	}
+	if reason == "" && (kind == kindSilence || kind == kindAck && h.ackMode == AckModeSilence) {
+		// The group's labels passed; the silence must also cover only
+		// alerts the rule allows, now and later.
+		reason, err = h.buttonSilenceAllowed(ctx, h.rule(c.action), c.user.ID, g)
+		if err != nil {
+			logger.Error("cannot check the silence against its rule", "err", err)
+			h.record(c, DecisionFailed, "authorization check failed", "", "")
+			return "amslack could not check which alerts the silence would cover (Alertmanager is unavailable). Nothing was done; try again in a moment.", false
+		}
 	}
 	if reason != "" {
 		h.record(c, DecisionDenied, reason, "", "")
-		h.respond(ctx, c.responseURL, reason)
-		return
+		return reason, false
 	}
 	h.record(c, DecisionAllowed, "", "", "")
 
@@ -115,7 +135,60 @@ func (h *Handler) process(ctx context.Context, c click) {
 	} else {
 		h.record(c, DecisionSucceeded, o.result, o.silenceID, o.idemKey)
 	}
-	h.respond(ctx, c.responseURL, o.text)
+	return o.text, o.err == nil
+}
+
+// refusal returns why a click may not act on g, whoever makes it, or "".
+// A runbook action must be one that the group's route offers. A resolved
+// group is not silenced, acknowledged or acted on: its alerts have ended,
+// and a click on its message is late; undoing stays possible.
+func (h *Handler) refusal(c click, kind string, g store.Group) string {
+	if kind == kindRunbook && h.offers != nil && !h.offers(g.Route, c.action) {
+		return reasonNotOffered
+	}
+	if g.Status != store.StatusResolved {
+		return ""
+	}
+	switch kind {
+	case kindSilence, kindAck, kindRunbook:
+		if g.ResolvedAt.IsZero() {
+			return "This alert group has resolved; nothing was done."
+		}
+		return mrkdwnf("This alert group resolved at %s; nothing was done.", formatUntil(g.ResolvedAt))
+	}
+	return ""
+}
+
+// buttonSilenceAllowed applies silenceAllowed to the silence that a button
+// creates for g.
+func (h *Handler) buttonSilenceAllowed(ctx context.Context, r Rule, user string, g store.Group) (string, error) {
+	if len(r.ParsedMatchers) == 0 {
+		// Nothing to restrict: skip the query to Alertmanager.
+		return "", nil
+	}
+	ms, err := h.silenceMatchersFor(g)
+	if err != nil {
+		// Creating the silence fails the same way and says why.
+		return "", nil
+	}
+	lms, err := labelMatchers(ms)
+	if err != nil {
+		return "", err
+	}
+	return h.silenceAllowed(ctx, r, user, lms)
+}
+
+// labelMatchers converts equality matchers for Alertmanager's filters.
+func labelMatchers(ms []amclient.Matcher) (labels.Matchers, error) {
+	out := make(labels.Matchers, 0, len(ms))
+	for _, m := range ms {
+		lm, err := labels.NewMatcher(labels.MatchEqual, m.Name, m.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lm)
+	}
+	return out, nil
 }
 
 func commonLabels(g store.Group) map[string]string {
@@ -182,7 +255,7 @@ func (h *Handler) refresh(ctx context.Context, key receiver.Key, route string, n
 func formatUntil(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
 
 func (h *Handler) silence(ctx context.Context, c click, g store.Group) outcome {
-	if c.value == CustomSilence && c.viewID == "" {
+	if c.opensDialog() {
 		return h.openSilenceDialog(ctx, c)
 	}
 	if h.silences == nil {
@@ -190,11 +263,11 @@ func (h *Handler) silence(ctx context.Context, c click, g store.Group) outcome {
 	}
 	d, err := parseSilenceDuration(c.value)
 	if err != nil {
-		return failed(err, err.Error())
+		return failed(err, mrkdwnf("%v", err))
 	}
 	ms, err := h.silenceMatchersFor(g)
 	if err != nil {
-		return failed(err, "amslack will not create this silence: "+err.Error()+".")
+		return failed(err, mrkdwnf("amslack will not create this silence: %v.", err))
 	}
 	var prev string
 	if m := g.State.Silenced; m != nil {
@@ -210,7 +283,7 @@ func (h *Handler) silence(ctx context.Context, c click, g store.Group) outcome {
 		ID: prev, Matchers: ms, StartsAt: now, EndsAt: until, CreatedBy: createdBy(c.user), Comment: comment,
 	})
 	if err != nil {
-		return failed(err, fmt.Sprintf("Alertmanager did not create the silence: %v. Nothing was changed.", err))
+		return failed(err, mrkdwnf("Alertmanager did not create the silence: %v. Nothing was changed.", err))
 	}
 	var replaced string
 	_, err = h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
@@ -232,7 +305,7 @@ func (h *Handler) silence(ctx context.Context, c click, g store.Group) outcome {
 			}
 		}
 		return outcome{err: err, result: err.Error(), silenceID: id,
-			text: fmt.Sprintf("amslack could not record the silence (%v), so it expired it again. Try again in a moment.", err)}
+			text: mrkdwnf("amslack could not record the silence (%v), so it expired it again. Try again in a moment.", err)}
 	}
 	if replaced != "" {
 		// Someone silenced the group at the same time; one silence is
@@ -241,9 +314,9 @@ func (h *Handler) silence(ctx context.Context, c click, g store.Group) outcome {
 			h.logger.Warn("cannot expire replaced silence", "silence_id", replaced, "err", err)
 		}
 	}
-	h.refresh(ctx, g.Key, g.Route, fmt.Sprintf("🔕 Silenced by <@%s> for %s, until %s", c.user.ID, model.Duration(d), formatUntil(until)))
+	h.refresh(ctx, g.Key, g.Route, mrkdwnf("🔕 Silenced by %s for %s, until %s", userMention(c.user), model.Duration(d), formatUntil(until)))
 	return outcome{
-		text:      fmt.Sprintf("Silenced for %s, until %s (silence %s).", model.Duration(d), formatUntil(until), id),
+		text:      mrkdwnf("Silenced for %s, until %s (silence %s).", model.Duration(d), formatUntil(until), id),
 		result:    "silenced until " + until.UTC().Format(time.RFC3339),
 		silenceID: id,
 	}
@@ -281,7 +354,7 @@ func (h *Handler) unsilence(ctx context.Context, c click, g store.Group) outcome
 		}
 		if err := h.expireSilence(ctx, mark.SilenceID); err != nil {
 			return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
-				text: fmt.Sprintf("Alertmanager did not expire silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
+				text: mrkdwnf("Alertmanager did not expire silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
 		}
 	}
 	_, err := h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
@@ -295,10 +368,10 @@ func (h *Handler) unsilence(ctx context.Context, c click, g store.Group) outcome
 	})
 	if err != nil {
 		return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
-			text: fmt.Sprintf("Silence %s expired, but amslack could not update the message: %v.", mark.SilenceID, err)}
+			text: mrkdwnf("Silence %s expired, but amslack could not update the message: %v.", mark.SilenceID, err)}
 	}
-	h.refresh(ctx, g.Key, g.Route, fmt.Sprintf("🔔 Silence removed by <@%s>", c.user.ID))
-	return outcome{text: fmt.Sprintf("Silence %s expired.", mark.SilenceID), result: "silence expired", silenceID: mark.SilenceID}
+	h.refresh(ctx, g.Key, g.Route, mrkdwnf("🔔 Silence removed by %s", userMention(c.user)))
+	return outcome{text: mrkdwnf("Silence %s expired.", mark.SilenceID), result: "silence expired", silenceID: mark.SilenceID}
 }
 
 // ackComment starts with "ACK!", which karma and kthxbye read as an
@@ -309,7 +382,7 @@ func (h *Handler) ackComment(c click) string {
 
 func (h *Handler) ack(ctx context.Context, c click, g store.Group) outcome {
 	if m := g.State.Acked; m != nil {
-		return outcome{text: fmt.Sprintf("Already acknowledged by %s.", m.By.Name), result: "already acknowledged", silenceID: m.SilenceID}
+		return outcome{text: mrkdwnf("Already acknowledged by %s.", m.By.Name), result: "already acknowledged", silenceID: m.SilenceID}
 	}
 	now := h.now()
 	mark := &render.Mark{By: c.user, At: now}
@@ -319,14 +392,14 @@ func (h *Handler) ack(ctx context.Context, c click, g store.Group) outcome {
 		}
 		ms, err := h.silenceMatchersFor(g)
 		if err != nil {
-			return failed(err, "amslack cannot acknowledge this group: "+err.Error()+".")
+			return failed(err, mrkdwnf("amslack cannot acknowledge this group: %v.", err))
 		}
 		mark.Until = now.Add(h.ackDuration)
 		id, err := h.silences.CreateSilence(ctx, amclient.Silence{
 			Matchers: ms, StartsAt: now, EndsAt: mark.Until, CreatedBy: createdBy(c.user), Comment: h.ackComment(c),
 		})
 		if err != nil {
-			return failed(err, fmt.Sprintf("Alertmanager did not create the acknowledgement silence: %v. Nothing was changed.", err))
+			return failed(err, mrkdwnf("Alertmanager did not create the acknowledgement silence: %v. Nothing was changed.", err))
 		}
 		mark.SilenceID = id
 	}
@@ -350,16 +423,16 @@ func (h *Handler) ack(ctx context.Context, c click, g store.Group) outcome {
 			}
 		}
 		if err != nil {
-			return outcome{err: err, result: err.Error(), text: fmt.Sprintf("amslack could not record the acknowledgement: %v. Try again in a moment.", err)}
+			return outcome{err: err, result: err.Error(), text: mrkdwnf("amslack could not record the acknowledgement: %v. Try again in a moment.", err)}
 		}
-		return outcome{text: fmt.Sprintf("Already acknowledged by %s.", first.By.Name), result: "already acknowledged", silenceID: first.SilenceID}
+		return outcome{text: mrkdwnf("Already acknowledged by %s.", first.By.Name), result: "already acknowledged", silenceID: first.SilenceID}
 	}
-	h.refresh(ctx, g.Key, g.Route, fmt.Sprintf("👀 Acknowledged by <@%s>", c.user.ID))
+	h.refresh(ctx, g.Key, g.Route, mrkdwnf("👀 Acknowledged by %s", userMention(c.user)))
 	if mark.SilenceID == "" {
 		return outcome{text: "Acknowledged.", result: "acknowledged"}
 	}
 	return outcome{
-		text:      fmt.Sprintf("Acknowledged. The alerts are silenced for %s (silence %s) and amslack extends that while they fire.", model.Duration(h.ackDuration), mark.SilenceID),
+		text:      mrkdwnf("Acknowledged. The alerts are silenced for %s (silence %s) and amslack extends that while they fire.", model.Duration(h.ackDuration), mark.SilenceID),
 		result:    "acknowledged",
 		silenceID: mark.SilenceID,
 	}
@@ -376,7 +449,7 @@ func (h *Handler) unack(ctx context.Context, c click, g store.Group) outcome {
 		}
 		if err := h.expireSilence(ctx, mark.SilenceID); err != nil {
 			return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
-				text: fmt.Sprintf("Alertmanager did not expire the acknowledgement silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
+				text: mrkdwnf("Alertmanager did not expire the acknowledgement silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
 		}
 	}
 	var current string
@@ -395,13 +468,13 @@ func (h *Handler) unack(ctx context.Context, c click, g store.Group) outcome {
 	})
 	if err != nil {
 		return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
-			text: fmt.Sprintf("The acknowledgement silence expired, but amslack could not update the message: %v.", err)}
+			text: mrkdwnf("The acknowledgement silence expired, but amslack could not update the message: %v.", err)}
 	}
 	if current != "" && current != mark.SilenceID {
 		if err := h.expireSilence(ctx, current); err != nil {
 			h.logger.Warn("cannot expire extended acknowledgement silence", "silence_id", current, "err", err)
 		}
 	}
-	h.refresh(ctx, g.Key, g.Route, fmt.Sprintf("Acknowledgement removed by <@%s>", c.user.ID))
+	h.refresh(ctx, g.Key, g.Route, mrkdwnf("Acknowledgement removed by %s", userMention(c.user)))
 	return outcome{text: "Acknowledgement removed.", result: "acknowledgement removed", silenceID: mark.SilenceID}
 }

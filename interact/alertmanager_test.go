@@ -128,7 +128,9 @@ func TestReconcileAgainstAlertmanager(t *testing.T) {
 	am, c, sets := startAlertmanager(t)
 	// A one-minute ack is within two (hour-long) intervals of its end, so
 	// the first pass extends it; the loop itself never ticks in the test.
-	e := newEnv(t, Options{Silences: c, AckDuration: time.Minute, ReconcileInterval: time.Hour})
+	// The Alertmanager started a moment ago: a resolve timeout shorter than
+	// that lets its empty alert list count as resolution.
+	e := newEnv(t, Options{Silences: c, AckDuration: time.Minute, ReconcileInterval: time.Hour, ResolveTimeout: time.Millisecond})
 	seedGroup(t, e.groups.Groups, nil)
 	e.post(t, clickSpec{action: "ack", responseURL: e.sink.url("a")})
 	e.sink.next(t)

@@ -82,6 +82,7 @@ type metrics struct {
 	responses    *prometheus.CounterVec
 	reconciled   *prometheus.CounterVec
 	reconcileErr prometheus.Counter
+	approvals    *prometheus.CounterVec
 }
 
 // Reasons for rejecting a request before it is parsed.
@@ -97,6 +98,16 @@ const (
 	responseSent      = "sent"
 	responseFailed    = "failed"
 	responseExhausted = "exhausted"
+	// responseDropped is a reply to a click that was not queued, dropped
+	// because too many such replies were waiting.
+	responseDropped = "dropped"
+)
+
+// Reasons an approval stopped counting, the bounded values of the reason
+// label of amslack_runbook_approvals_dropped_total.
+const (
+	approvalExpired = "expired"
+	approvalRevoked = "revoked"
 )
 
 func newMetrics(reg prometheus.Registerer, queueLen func() float64) *metrics {
@@ -115,18 +126,23 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) *metrics {
 		responses: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "amslack",
 			Name:      "interaction_responses_total",
-			Help:      "Ephemeral replies through response_url, by outcome; exhausted means Slack's limit of 5 per payload was reached.",
+			Help:      "Ephemeral replies through response_url, by outcome; exhausted means Slack's limit of 5 per payload was reached, dropped that too many replies to unqueued clicks were waiting.",
 		}, []string{"result"}),
 		reconciled: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "amslack",
 			Name:      "reconcile_changes_total",
-			Help:      "Changes made by the reconciler: groups resolved and acknowledgement silences extended.",
+			Help:      "Changes made by the reconciler: groups resolved, acknowledgement silences extended and expired, and groups found absent from Alertmanager (not yet proof of resolution).",
 		}, []string{"change"}),
 		reconcileErr: f.NewCounter(prometheus.CounterOpts{
 			Namespace: "amslack",
 			Name:      "reconcile_errors_total",
 			Help:      "Errors while reconciling alert groups with Alertmanager.",
 		}),
+		approvals: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "amslack",
+			Name:      "runbook_approvals_dropped_total",
+			Help:      "Runbook approvals that stopped counting toward their round: expired (older than the approval window) or revoked (the approver may no longer approve).",
+		}, []string{"reason"}),
 	}
 	f.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: "amslack",
@@ -141,10 +157,13 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64) *metrics {
 	for _, r := range []string{rejectMethod, rejectTooLarge, rejectUnauthorized, rejectMalformed} {
 		m.rejected.WithLabelValues(r)
 	}
-	for _, r := range []string{responseSent, responseFailed, responseExhausted} {
+	for _, r := range []string{responseSent, responseFailed, responseExhausted, responseDropped} {
 		m.responses.WithLabelValues(r)
 	}
-	for _, c := range []string{"resolved", "extended", "ack_expired"} {
+	for _, r := range []string{approvalExpired, approvalRevoked} {
+		m.approvals.WithLabelValues(r)
+	}
+	for _, c := range []string{"resolved", "extended", "ack_expired", "absent"} {
 		m.reconciled.WithLabelValues(c)
 	}
 	return m

@@ -12,6 +12,7 @@ import (
 const (
 	reasonNotApplicable = "This action does not apply to this alert group."
 	reasonNotAllowed    = "You are not allowed to do this. Ask the people who run amslack to add you or your user group."
+	reasonNotOffered    = "This action is not offered on this alert group's messages. Nothing was done."
 )
 
 // rule returns the authorization rule of an action_id.

@@ -37,6 +37,16 @@ func (c click) dedupKey() string {
 	return strings.Join([]string{c.team, c.channel, c.ts, c.action, c.user.ID, c.value, c.viewID}, "\x1f")
 }
 
+// messageKey is the start of the dedupKey of every click on c's message
+// with the given action_id, whoever made it and whatever they chose.
+func (c click) messageKey(action string) string {
+	return strings.Join([]string{c.team, c.channel, c.ts, action, ""}, "\x1f")
+}
+
+// opensDialog reports whether the click asks for the custom silence
+// dialog.
+func (c click) opensDialog() bool { return c.value == CustomSilence && c.viewID == "" }
+
 // clicksFrom returns the clicks of a block_actions payload; Slack sends one
 // action per payload, but the field is a list.
 func clicksFrom(cb slack.InteractionCallback) []click {

@@ -237,7 +237,7 @@ func alertLines(h *Handler, cmd slack.SlashCommand, g store.Group, now time.Time
 		fmt.Fprintf(&b, " · <%s|message>", l)
 	}
 	if a := g.State.Acked; a != nil {
-		fmt.Fprintf(&b, " · ✋ acked by %s", userName(a.By))
+		fmt.Fprintf(&b, " · ✋ acked by %s", render.Mention(a.By))
 	}
 	if s := g.State.Silenced; s != nil && (s.Until.IsZero() || s.Until.After(now)) {
 		fmt.Fprintf(&b, " · 🔕 silenced until %s", formatUntil(s.Until))
@@ -255,10 +255,10 @@ func silenceLines(h *Handler, cmd slack.SlashCommand, g store.Group, now time.Ti
 	}
 	var parts []string
 	if current(s) {
-		parts = append(parts, "🔕 silenced by "+userName(s.By)+markDetail(s))
+		parts = append(parts, "🔕 silenced by "+render.Mention(s.By)+markDetail(s))
 	}
 	if current(a) {
-		parts = append(parts, "✋ acknowledged by "+userName(a.By)+markDetail(a))
+		parts = append(parts, "✋ acknowledged by "+render.Mention(a.By)+markDetail(a))
 	}
 	line := fmt.Sprintf("%s in %s: %s", groupName(g), channelMention(g.Key.Channel), strings.Join(parts, "; "))
 	if l := h.permalink(cmd.TeamDomain, g.Key.Channel, g.TS); l != "" {
@@ -276,14 +276,6 @@ func markDetail(m *render.Mark) string {
 		s += " (silence `" + render.EscapeMrkdwn(clipRunes(m.SilenceID, 64)) + "`)"
 	}
 	return s
-}
-
-func userName(u render.User) string {
-	if u.ID != "" {
-		// A mention shows the person's current name.
-		return "<@" + u.ID + ">"
-	}
-	return render.EscapeMrkdwn(clipRunes(cmp.Or(u.Name, "someone"), 80))
 }
 
 // groupName is the group's alertname in bold, then its other group labels.

@@ -41,6 +41,11 @@ const (
 	DefaultApprovals     = 1
 	DefaultActionTimeout = 10 * time.Second
 	DefaultAckDuration   = 15 * time.Minute
+	// DefaultResolveTimeout is how long Alertmanager must have been able
+	// to hear from Prometheus before the reconciler reads an empty alert
+	// list as resolved: several of Prometheus's resends (its
+	// --rules.alert.resend-delay and evaluation_interval default to 1m).
+	DefaultResolveTimeout = 5 * time.Minute
 )
 
 // Rule says who may perform an action, and on which alert groups.

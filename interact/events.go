@@ -10,6 +10,8 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
+
+	"github.com/amslack/amslack/render"
 )
 
 // ErrUnsupportedEvent is returned by ParseEvent for a well-formed Events
@@ -171,7 +173,9 @@ func (h *Handler) answerMention(ctx context.Context, ev *slackevents.AppMentionE
 func mentionText(user string) string {
 	var b strings.Builder
 	if user != "" {
-		b.WriteString("Hi <@" + user + ">! ")
+		// The user comes from the event: render.Mention writes a mention
+		// only for an ID of Slack's shape, and escapes anything else.
+		b.WriteString("Hi " + render.Mention(render.User{ID: user}) + "! ")
 	}
 	b.WriteString("I post Alertmanager alerts here; use the buttons on an alert to acknowledge or silence it. " +
 		"`/amslack alerts` lists the firing alert groups, `/amslack silences` the silenced and acknowledged ones, " +

@@ -741,7 +741,9 @@ func TestNewRejectsBadOptions(t *testing.T) {
 
 func TestReconcileWithFakeAlertmanager(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0).UTC()
-	am := &fakeAM{alerts: []amclient.Alert{{Fingerprint: "153de500f4e8a1e4"}}}
+	// Alertmanager has been up longer than the resolve timeout, so an empty
+	// alert list below proves resolution.
+	am := &fakeAM{alerts: []amclient.Alert{{Fingerprint: "153de500f4e8a1e4"}}, started: now.Add(-time.Hour)}
 	e := newEnv(t, Options{Silences: am, Now: func() time.Time { return now }, Workers: -1})
 	seedGroup(t, e.groups.Groups, func(g *store.Group) {
 		g.State.Acked = &render.Mark{By: render.User{ID: "U1", Name: "alice"}, At: now.Add(-14 * time.Minute), Until: now.Add(time.Minute), SilenceID: "ack-1"}

@@ -216,6 +216,15 @@ type fakeAM struct {
 	listErr  error
 	inCreate chan struct{} // when set, receives on each create
 	release  chan struct{} // when set, each create waits for it
+	// started is when the fake Alertmanager says it started; zero says it
+	// cannot tell.
+	started time.Time
+}
+
+func (f *fakeAM) StartedAt(context.Context) (time.Time, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.started, nil
 }
 
 func (f *fakeAM) CreateSilence(ctx context.Context, s amclient.Silence) (string, error) {

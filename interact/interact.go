@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,6 +92,24 @@ const (
 	// DefaultUserGroupTTL is how long user group members are cached:
 	// usergroups.users.list is Tier 2 (about 20 calls a minute).
 	DefaultUserGroupTTL = 5 * time.Minute
+	// DefaultApprovalWindow is how long a runbook approval counts toward
+	// the round that runs the action.
+	DefaultApprovalWindow = 15 * time.Minute
+)
+
+// Bounds of Options.
+const (
+	// MinDedupTTL is the shortest de-duplication TTL. Slack's signature
+	// check accepts a request for 5 minutes after its timestamp
+	// (https://api.slack.com/authentication/verifying-requests-from-slack),
+	// so a click forgotten sooner could be replayed and performed again;
+	// 30 seconds more cover the clocks' skew.
+	MinDedupTTL = 5*time.Minute + 30*time.Second
+	// MinApprovalWindow and MaxApprovalWindow bound the approval window:
+	// the approvers of one round must be able to click in turn, and an
+	// approval must not stand for a situation long past.
+	MinApprovalWindow = time.Minute
+	MaxApprovalWindow = 24 * time.Hour
 )
 
 // maxSilence is the longest silence a click may create.
@@ -119,6 +138,14 @@ type Options struct {
 
 	// Actions are the runbook actions.
 	Actions []Action
+	// Offers reports whether the route named route offers the runbook
+	// action id on its messages (a route's actions list). It is asked on
+	// every click, so it may follow configuration reloads; nil offers
+	// every action on every route.
+	Offers func(route, id string) bool
+	// ApprovalWindow is how long a runbook approval counts toward the
+	// round that runs the action (default DefaultApprovalWindow).
+	ApprovalWindow time.Duration
 	// Silence governs silence and unsilence, Ack governs ack and unack.
 	// The zero Rule lets everyone act on every group.
 	Silence, Ack Rule
@@ -139,6 +166,10 @@ type Options struct {
 	Workers, Queue int
 	// ReconcileInterval is the reconciler's period; negative turns it off.
 	ReconcileInterval time.Duration
+	// ResolveTimeout is how long Alertmanager must have been up, or the
+	// group's alerts absent from it, before the reconciler takes their
+	// absence for resolution (default 5m).
+	ResolveTimeout time.Duration
 	// MaxBodyBytes bounds a request's body; larger ones get 413.
 	MaxBodyBytes int64
 
@@ -165,6 +196,8 @@ type Handler struct {
 	slack           SlackAPI
 	hc              *http.Client
 	actions         map[string]*Action
+	offers          func(route, id string) bool
+	approvalWindow  time.Duration
 	silenceRule     Rule
 	ackRule         Rule
 	ackMode         string
@@ -174,6 +207,7 @@ type Handler struct {
 	userGroupTTL    time.Duration
 	workers         int
 	interval        time.Duration
+	resolveTimeout  time.Duration
 	maxBody         int64
 	logger          *slog.Logger
 	now             func() time.Time
@@ -184,13 +218,13 @@ type Handler struct {
 	caller          caller
 
 	queue   chan job    // clicks and events waiting for a worker
-	notices chan string // response_urls owed an "overloaded" reply
+	notices chan notice // replies owed to clicks that were not queued
 	running atomic.Bool
 
 	// dedupMu makes the look-up and insertion of a click one step, so
 	// that of concurrent identical clicks exactly one gets through.
 	dedupMu sync.Mutex
-	seen    *expirable.LRU[string, time.Time]
+	seen    *expirable.LRU[string, seenClick]
 	// eventsSeen holds the Events API event_ids delivered recently; it is
 	// guarded by dedupMu as well.
 	eventsSeen *expirable.LRU[string, time.Time]
@@ -222,6 +256,8 @@ func New(o Options) (*Handler, error) {
 		slack:           o.Slack,
 		hc:              cmp.Or(o.HTTPClient, &http.Client{}),
 		actions:         map[string]*Action{},
+		offers:          o.Offers,
+		approvalWindow:  cmp.Or(o.ApprovalWindow, DefaultApprovalWindow),
 		silenceRule:     o.Silence,
 		ackRule:         o.Ack,
 		ackMode:         cmp.Or(o.AckMode, AckModeSilence),
@@ -231,6 +267,7 @@ func New(o Options) (*Handler, error) {
 		userGroupTTL:    cmp.Or(o.UserGroupTTL, DefaultUserGroupTTL),
 		workers:         cmp.Or(o.Workers, DefaultWorkers),
 		interval:        cmp.Or(o.ReconcileInterval, DefaultReconcileInterval),
+		resolveTimeout:  cmp.Or(o.ResolveTimeout, DefaultResolveTimeout),
 		maxBody:         cmp.Or(o.MaxBodyBytes, DefaultMaxBodyBytes),
 		logger:          cmp.Or(o.Logger, slog.New(slog.DiscardHandler)),
 		now:             o.Now,
@@ -280,16 +317,17 @@ func New(o Options) (*Handler, error) {
 	if o.Workers < 0 || o.Queue < 0 || o.DedupSize < 0 || o.MaxBodyBytes < 0 {
 		errs = append(errs, errors.New("workers, queue, dedup size and max body bytes must not be negative"))
 	}
+	errs = append(errs, h.checkClickWindows()...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("interact: %w", err)
 	}
 	h.queue = make(chan job, cmp.Or(o.Queue, DefaultQueue))
-	h.notices = make(chan string, 64)
+	h.notices = make(chan notice, 64)
 	// The LRUs' own TTLs free memory; freshness is decided with h.now so
 	// that it follows the injected clock. Each LRU with a TTL runs a
 	// cleanup goroutine that golang-lru v2.0.7 offers no way to stop; it
 	// holds only the cache, and lives as long as the Handler.
-	h.seen = expirable.NewLRU[string, time.Time](cmp.Or(o.DedupSize, DefaultDedupSize), nil, h.dedupTTL)
+	h.seen = expirable.NewLRU[string, seenClick](cmp.Or(o.DedupSize, DefaultDedupSize), nil, h.dedupTTL)
 	h.eventsSeen = expirable.NewLRU[string, time.Time](cmp.Or(o.DedupSize, DefaultDedupSize), nil, h.dedupTTL)
 	h.members = expirable.NewLRU[string, cachedMembers](1000, nil, h.userGroupTTL)
 	// Slack: a response_url accepts 5 posts within 30 minutes.
@@ -358,16 +396,17 @@ func (h *Handler) work(ctx context.Context) {
 	}
 }
 
-// sendNotices tells clickers whose click found the queue full. It runs
-// apart from the workers, which are busy by definition.
+// sendNotices tells clickers why their click was not queued: the queue was
+// full, or the click repeated one already made. It runs apart from the
+// workers, which may all be busy.
 func (h *Handler) sendNotices(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case u := <-h.notices:
+		case n := <-h.notices:
 			nctx, cancel := context.WithTimeout(ctx, responseTimeout)
-			h.respond(nctx, u, "amslack is overloaded, try again in a moment.")
+			h.respond(nctx, n.responseURL, n.text)
 			cancel()
 		}
 	}
@@ -469,8 +508,13 @@ func (h *Handler) Dispatch(ctx context.Context, cb slack.InteractionCallback) *s
 }
 
 func (h *Handler) enqueue(c click) {
-	if h.duplicate(c) {
+	if first, dup := h.duplicate(c); dup {
 		h.record(c, DecisionDuplicate, "", "", "")
+		// The same payload delivered twice shares its response_url with
+		// the click being performed, which answers there.
+		if c.responseURL != first.responseURL {
+			h.notify(c.responseURL, duplicateText(first))
+		}
 		return
 	}
 	select {
@@ -479,33 +523,114 @@ func (h *Handler) enqueue(c click) {
 		h.record(c, DecisionOverloaded, "queue full", "", "")
 		// Let the same click through when the user tries again.
 		h.forget(c)
-		if c.responseURL != "" {
-			select {
-			case h.notices <- c.responseURL:
-			default:
-			}
-		}
+		h.notify(c.responseURL, "amslack is overloaded, try again in a moment.")
 	}
 }
 
+// notice is a reply owed to a click that was not queued.
+type notice struct {
+	responseURL string
+	text        string
+}
+
+// notify hands a reply to sendNotices without waiting; when too many are
+// waiting already, the reply is dropped, logged and counted.
+func (h *Handler) notify(responseURL, text string) {
+	if responseURL == "" {
+		return
+	}
+	select {
+	case h.notices <- notice{responseURL: responseURL, text: text}:
+	default:
+		h.metrics.responses.WithLabelValues(responseDropped).Inc()
+		h.logger.Warn("too many replies waiting, reply dropped", "waiting", cap(h.notices))
+	}
+}
+
+// seenClick is what de-duplication remembers of a click.
+type seenClick struct {
+	at          time.Time
+	responseURL string
+	// done is set once the click's action succeeded; until then it is
+	// being performed.
+	done bool
+}
+
 // duplicate reports whether the same person made the same click on the
-// same message within the de-duplication TTL, and remembers the click.
-func (h *Handler) duplicate(c click) bool {
+// same message within the de-duplication TTL, and what is remembered of
+// that first click; when it is not a duplicate, it remembers this one.
+func (h *Handler) duplicate(c click) (seenClick, bool) {
 	k := c.dedupKey()
 	now := h.now()
 	h.dedupMu.Lock()
 	defer h.dedupMu.Unlock()
-	if at, ok := h.seen.Get(k); ok && now.Sub(at) < h.dedupTTL {
-		return true
+	if first, ok := h.seen.Get(k); ok && now.Sub(first.at) < h.dedupTTL {
+		return first, true
 	}
-	h.seen.Add(k, now)
-	return false
+	h.seen.Add(k, seenClick{at: now, responseURL: c.responseURL})
+	return seenClick{}, false
+}
+
+// duplicateText tells the clicker why a repeated click did nothing.
+func duplicateText(first seenClick) string {
+	at := first.at.UTC().Format("15:04 MST")
+	if first.done {
+		return mrkdwnf("Already done by you at %s; this click changed nothing.", at)
+	}
+	return mrkdwnf("Your same click at %s is still being done; this click changed nothing.", at)
 }
 
 func (h *Handler) forget(c click) {
 	h.dedupMu.Lock()
 	defer h.dedupMu.Unlock()
 	h.seen.Remove(c.dedupKey())
+}
+
+// settle ends a click's de-duplication once it was processed. De-duplication
+// stops a second performance of one intent and nothing more: a click whose
+// action did not succeed is forgotten, so that the same click may be tried
+// again; one that succeeded is remembered as done, and it opens again the
+// clicks of the same message that it undoes (unsilence undoes silence, and
+// the other way round; unack and ack likewise).
+func (h *Handler) settle(c click, succeeded bool) {
+	if !succeeded || c.opensDialog() {
+		// Opening the silence dialog commits to nothing: the dialog's
+		// submission is the click that silences.
+		h.forget(c)
+		return
+	}
+	undone := map[string]string{
+		render.ActionSilence: render.ActionUnsilence, render.ActionUnsilence: render.ActionSilence,
+		render.ActionAck: render.ActionUnack, render.ActionUnack: render.ActionAck,
+	}[c.action]
+	h.dedupMu.Lock()
+	defer h.dedupMu.Unlock()
+	k := c.dedupKey()
+	if s, ok := h.seen.Peek(k); ok {
+		s.done = true
+		h.seen.Add(k, s)
+	}
+	if undone == "" {
+		return
+	}
+	prefix := c.messageKey(undone)
+	for _, k := range h.seen.Keys() {
+		if strings.HasPrefix(k, prefix) {
+			h.seen.Remove(k)
+		}
+	}
+}
+
+// checkClickWindows checks the de-duplication TTL and the approval window.
+func (h *Handler) checkClickWindows() []error {
+	var errs []error
+	if h.dedupTTL < MinDedupTTL {
+		errs = append(errs, fmt.Errorf("dedup_ttl: must be at least %s, longer than the 5 minutes in which Slack's signature check accepts a replayed request, got %s", MinDedupTTL, h.dedupTTL))
+	}
+	if h.approvalWindow < MinApprovalWindow || h.approvalWindow > MaxApprovalWindow {
+		errs = append(errs, fmt.Errorf("approval_window: must be between %s and %s, got %s", MinApprovalWindow, MaxApprovalWindow, h.approvalWindow))
+	}
+	return errs
 }
 
 // record writes an audit line and counts the decision.
@@ -562,9 +687,21 @@ func (h *Handler) permalink(teamDomain, channel, ts string) string {
 	if h.messageLink != nil {
 		return h.messageLink(channel, ts)
 	}
-	if teamDomain != "" && channel != "" && ts != "" {
+	// The parts come from Slack's payloads; a link is built only from
+	// parts of the shapes Slack gives them, so that none can end the link
+	// early or add markup to the text it goes into.
+	if workspaceDomain.MatchString(teamDomain) && conversationID.MatchString(channel) && messageTS.MatchString(ts) {
 		// Slack permalinks: https://<domain>.slack.com/archives/<channel>/p<ts without the dot>.
 		return fmt.Sprintf("https://%s.slack.com/archives/%s/p%s", teamDomain, channel, strings.ReplaceAll(ts, ".", ""))
 	}
 	return ""
 }
+
+// Shapes of the parts of a permalink: a workspace's domain is lower-case
+// letters, digits and hyphens; conversation IDs are upper-case letters and
+// digits; a message ts is seconds and a fraction.
+var (
+	workspaceDomain = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	conversationID  = regexp.MustCompile(`^[A-Z0-9]{2,32}$`)
+	messageTS       = regexp.MustCompile(`^[0-9]{1,20}\.[0-9]{1,12}$`)
+)

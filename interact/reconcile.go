@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prometheus/alertmanager/pkg/labels"
-
 	"github.com/amslack/amslack/interact/amclient"
+	"github.com/amslack/amslack/receiver"
 	"github.com/amslack/amslack/receiver/store"
 )
 
@@ -29,17 +28,43 @@ func (h *Handler) reconcileLoop(ctx context.Context) {
 	}
 }
 
+// StartTimeReader is implemented by a Silencer that can tell when its
+// Alertmanager process started; *amclient.Client does, from GET
+// /api/v2/status. The reconciler uses it to tell an Alertmanager that lost
+// its alerts in a restart from one whose alerts resolved.
+type StartTimeReader interface {
+	StartedAt(ctx context.Context) (time.Time, error)
+}
+
+// amStart is Alertmanager's start time, read at most once per pass.
+type amStart struct {
+	read bool
+	at   time.Time // zero when the Silencer cannot tell
+	err  error
+}
+
+func (s *amStart) get(ctx context.Context, silences Silencer) (time.Time, error) {
+	if !s.read {
+		s.read = true
+		if r, ok := silences.(StartTimeReader); ok {
+			s.at, s.err = r.StartedAt(ctx)
+		}
+	}
+	return s.at, s.err
+}
+
 // Reconcile makes one pass over the groups that amslack silenced or that
 // someone acknowledged, and compares them with Alertmanager:
 //
 //   - A group none of whose alerts Alertmanager still lists is marked
 //     resolved, its acknowledgement silence expired and its message
-//     refreshed. Alertmanager sends no resolved notification for alerts it
-//     silenced, so without this the message would show them firing forever.
-//   - A group that still fires and is acknowledged with a silence ending
-//     within two reconcile intervals gets that silence extended by the ack
-//     duration, as kthxbye does, so an acknowledgement lasts as long as the
-//     problem.
+//     refreshed, once that absence proves resolution (see absent).
+//     Alertmanager sends no resolved notification for alerts it silenced,
+//     so without this the message would show them firing forever.
+//   - A group that still fires, or whose absence proves nothing yet, and is
+//     acknowledged with a silence ending within two reconcile intervals
+//     gets that silence extended by the ack duration, as kthxbye does, so
+//     an acknowledgement lasts as long as the problem.
 //
 // Run calls it every reconcile interval.
 func (h *Handler) Reconcile(ctx context.Context) error {
@@ -51,7 +76,10 @@ func (h *Handler) Reconcile(ctx context.Context) error {
 		h.metrics.reconcileErr.Inc()
 		return fmt.Errorf("list groups: %w", err)
 	}
-	var errs []error
+	var (
+		errs  []error
+		start amStart
+	)
 	for _, g := range groups {
 		if g.Status == store.StatusResolved {
 			// Resolved through a notification while acknowledged: the ACK!
@@ -70,10 +98,15 @@ func (h *Handler) Reconcile(ctx context.Context) error {
 		if g.State.Silenced == nil && g.State.Acked == nil {
 			continue
 		}
-		if err := h.reconcileGroup(ctx, g); err != nil {
+		if err := h.reconcileGroup(ctx, g, &start); err != nil {
 			h.metrics.reconcileErr.Inc()
 			errs = append(errs, fmt.Errorf("group %q in %s: %w", g.Key.GroupKey, g.Key.Channel, err))
 		}
+	}
+	if start.err != nil {
+		// Once per pass, not once per group that needed it.
+		h.metrics.reconcileErr.Inc()
+		errs = append(errs, fmt.Errorf("read when Alertmanager started: %w", start.err))
 	}
 	return errors.Join(errs...)
 }
@@ -107,7 +140,7 @@ func (h *Handler) endAck(ctx context.Context, g store.Group, id string) error {
 	return nil
 }
 
-func (h *Handler) reconcileGroup(ctx context.Context, g store.Group) error {
+func (h *Handler) reconcileGroup(ctx context.Context, g store.Group, start *amStart) error {
 	// The group labels select the group's alerts as Alertmanager's route
 	// does; without any (group_by: []), the common labels are the best
 	// available.
@@ -118,26 +151,96 @@ func (h *Handler) reconcileGroup(ctx context.Context, g store.Group) error {
 	if len(ls) == 0 {
 		return nil
 	}
-	filter := make(labels.Matchers, 0, len(ls))
-	for _, m := range amclient.EqualMatchers(ls) {
-		lm, err := labels.NewMatcher(labels.MatchEqual, m.Name, m.Value)
-		if err != nil {
-			return err
-		}
-		filter = append(filter, lm)
+	filter, err := labelMatchers(amclient.EqualMatchers(ls))
+	if err != nil {
+		return err
 	}
 	alerts, err := h.silences.ListAlerts(ctx, filter)
 	if err != nil {
 		return err
 	}
 	if len(alerts) == 0 {
-		return h.resolve(ctx, g)
+		return h.absent(ctx, g, start)
 	}
+	if !g.AbsentSince.IsZero() {
+		if _, err := h.markAbsent(ctx, g.Key, time.Time{}); err != nil {
+			if errors.Is(err, errNotTracked) {
+				return nil
+			}
+			return err
+		}
+		h.logger.Info("Alertmanager lists the alert group's alerts again", "group_key", g.Key.GroupKey, "channel", g.Key.Channel, "absent_since", g.AbsentSince)
+	}
+	return h.keepAck(ctx, g)
+}
+
+// keepAck extends the acknowledgement silence of a group that may still
+// fire when it ends within two reconcile intervals, so that it cannot lapse
+// before the next pass.
+func (h *Handler) keepAck(ctx context.Context, g store.Group) error {
 	a := g.State.Acked
 	if h.ackMode == AckModeSilence && a != nil && a.SilenceID != "" && a.Until.Sub(h.now()) < 2*h.interval {
 		return h.extendAck(ctx, g)
 	}
 	return nil
+}
+
+// absent handles a group none of whose alerts Alertmanager lists. That
+// alone proves nothing: Alertmanager keeps silences on disk but alerts only
+// in memory, so after a restart it lists no alerts until Prometheus sends
+// them again (on its next rule evaluation, at most every
+// --rules.alert.resend-delay). Absence proves resolution only when
+// Alertmanager has been running for the resolve timeout, long enough to
+// have heard from Prometheus since it started; when the Silencer cannot
+// tell when Alertmanager started, only once the alerts have been absent
+// for the resolve timeout, counted from the first pass that found them
+// gone (kept in the store, so that restarts of amslack do not reset it)
+// or from a later notification, which showed them firing. Until then the
+// group stays firing and its acknowledgement silence is kept alive.
+func (h *Handler) absent(ctx context.Context, g store.Group, start *amStart) error {
+	now := h.now()
+	since := g.AbsentSince
+	if since.IsZero() {
+		stored, err := h.markAbsent(ctx, g.Key, now)
+		if errors.Is(err, errNotTracked) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		since = stored.AbsentSince
+		h.metrics.reconciled.WithLabelValues("absent").Inc()
+		h.logger.Info("Alertmanager lists none of the alert group's alerts; waiting for proof that they resolved",
+			"group_key", g.Key.GroupKey, "channel", g.Key.Channel, "resolve_timeout", h.resolveTimeout)
+	}
+	from := since
+	if g.NotifiedAt.After(from) {
+		from = g.NotifiedAt
+	}
+	// A failure to read the start time is reported once by Reconcile; the
+	// absence's own length decides meanwhile.
+	if started, err := start.get(ctx, h.silences); err == nil && !started.IsZero() {
+		from = started
+	}
+	if now.Sub(from) >= h.resolveTimeout {
+		return h.resolve(ctx, g)
+	}
+	return h.keepAck(ctx, g)
+}
+
+// markAbsent records when the reconciler first found the group's alerts
+// absent, keeping an earlier record (another replica's); a zero at clears
+// it. It returns the group as stored.
+func (h *Handler) markAbsent(ctx context.Context, key receiver.Key, at time.Time) (store.Group, error) {
+	return h.groups.Update(ctx, key, func(sg *store.Group, found bool) error {
+		if !found {
+			return errNotTracked
+		}
+		if at.IsZero() || sg.AbsentSince.IsZero() {
+			sg.AbsentSince = at
+		}
+		return nil
+	})
 }
 
 func (h *Handler) resolve(ctx context.Context, g store.Group) error {
@@ -159,6 +262,7 @@ func (h *Handler) resolve(ctx context.Context, g store.Group) error {
 		changed = true
 		sg.Status = store.StatusResolved
 		sg.ResolvedAt = now
+		sg.AbsentSince = time.Time{}
 		for fp := range sg.Alerts {
 			sg.Alerts[fp] = store.StatusResolved
 		}

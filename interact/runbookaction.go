@@ -30,8 +30,19 @@ const (
 	maxDetail = 300
 )
 
+// errRecheck aborts the store update of an approval that would complete a
+// round with approvers whose permission this click has not checked yet.
+var errRecheck = errors.New("approvers to check again")
+
+// maxRechecks bounds the rounds of checking approvers on one click; each
+// round checks those who approved since the last.
+const maxRechecks = 3
+
 // runAction records the clicker's approval and, once the action has as many
-// distinct approvers as it needs, calls its internal API.
+// distinct approvers as it needs, calls its internal API. Only approvals
+// given within the approval window count, and a round completes only with
+// approvers who may still approve: each earlier approver's permission is
+// checked again, as configuration or user groups may have changed since.
 func (h *Handler) runAction(ctx context.Context, c click, g store.Group, a *Action) outcome {
 	var (
 		approvers []render.User
@@ -39,54 +50,91 @@ func (h *Handler) runAction(ctx context.Context, c click, g store.Group, a *Acti
 		already   bool
 		run       bool
 		round     int
+		unchecked []render.User
+		dropped   map[string]int
 	)
-	_, err := h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
-		if !found {
-			return errNotTracked
-		}
-		approvers, have, already, run, round = nil, 0, false, false, 0
-		list := sg.State.Approvals[a.ID]
-		if slices.ContainsFunc(list, func(u render.User) bool { return u.ID == c.user.ID }) {
-			already, have = true, len(list)
-			return nil
-		}
-		list = append(slices.Clone(list), c.user)
-		have = len(list)
-		if have < a.Approvals {
-			if sg.State.Approvals == nil {
-				sg.State.Approvals = map[string][]render.User{}
+	now := h.now()
+	// allowed records, by user id, whether an approver may still approve,
+	// for those checked on this click; process authorized the clicker.
+	allowed := map[string]bool{c.user.ID: true}
+	var err error
+	for check := 0; ; check++ {
+		_, err = h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+			if !found {
+				return errNotTracked
 			}
-			sg.State.Approvals[a.ID] = list
-			return nil
-		}
-		// This click completes a round: clear the approvals in the same
-		// update, so that one more click starts a new round rather than
-		// running this one again.
-		delete(sg.State.Approvals, a.ID)
-		approvers, run = list, true
-		// The round number makes the idempotency key: every completed
-		// run of the action on this message leaves one result.
-		round = 1
-		for _, r := range sg.State.Results {
-			if r.Action == a.ID {
-				round++
+			approvers, have, already, run, round, unchecked = nil, 0, false, false, 0, nil
+			list, until, drop := countingApprovals(sg.State, a.ID, now, allowed)
+			dropped = drop
+			if slices.ContainsFunc(list, func(u render.User) bool { return u.ID == c.user.ID }) {
+				already, have = true, len(list)
+				setApprovals(&sg.State, a.ID, list, until)
+				return nil
 			}
+			list = append(list, c.user)
+			until[c.user.ID] = now.Add(h.approvalWindow)
+			have = len(list)
+			if have < a.Approvals {
+				setApprovals(&sg.State, a.ID, list, until)
+				return nil
+			}
+			for _, u := range list {
+				if _, ok := allowed[u.ID]; !ok {
+					unchecked = append(unchecked, u)
+				}
+			}
+			if len(unchecked) > 0 {
+				return errRecheck
+			}
+			// This click completes a round: clear the approvals in the
+			// same update, so that one more click starts a new round
+			// rather than running this one again.
+			setApprovals(&sg.State, a.ID, nil, nil)
+			approvers, run = list, true
+			// The round number makes the idempotency key: every
+			// completed run of the action on this message leaves one
+			// result.
+			round = 1
+			for _, r := range sg.State.Results {
+				if r.Action == a.ID {
+					round++
+				}
+			}
+			return nil
+		})
+		if !errors.Is(err, errRecheck) || check == maxRechecks {
+			break
 		}
-		return nil
-	})
+		for _, u := range unchecked {
+			reason, aerr := h.authorize(ctx, h.rule(a.ID), u.ID, commonLabels(g))
+			if aerr != nil {
+				h.logger.Error("cannot check authorization", "action", a.ID, "err", aerr)
+				return failed(aerr, "amslack could not check whether the earlier approvers may still approve (Slack user groups are unavailable). Your approval was not recorded; try again in a moment.")
+			}
+			allowed[u.ID] = reason == ""
+		}
+	}
 	if err != nil {
-		return failed(err, fmt.Sprintf("amslack could not record your approval: %v. Try again in a moment.", err))
+		return failed(err, mrkdwnf("amslack could not record your approval: %v. Try again in a moment.", err))
+	}
+	for reason, n := range dropped {
+		h.metrics.approvals.WithLabelValues(reason).Add(float64(n))
+		h.logger.Info("approvals no longer count", "action", a.ID, "reason", reason, "count", n, "group_key", g.Key.GroupKey)
 	}
 	switch {
 	case already:
+		if len(dropped) > 0 {
+			// The message still shows the approvals that no longer count.
+			h.refresh(ctx, g.Key, g.Route)
+		}
 		return outcome{
-			text:   fmt.Sprintf("You already approved %s (%d of %d); waiting for %d more.", a.Label, have, a.Approvals, a.Approvals-have),
+			text:   mrkdwnf("You already approved %s (%d of %d); waiting for %d more.", a.Label, have, a.Approvals, a.Approvals-have),
 			result: fmt.Sprintf("already approved %d/%d", have, a.Approvals),
 		}
 	case !run:
-		h.refresh(ctx, g.Key, g.Route, fmt.Sprintf("%s: approved by <@%s> (%d of %d)", a.Label, c.user.ID, have, a.Approvals))
+		h.refresh(ctx, g.Key, g.Route, mrkdwnf("%s: approved by %s (%d of %d)", a.Label, userMention(c.user), have, a.Approvals))
 		return outcome{
-			text:   fmt.Sprintf("Approval of %s recorded (%d of %d); waiting for %d more.", a.Label, have, a.Approvals, a.Approvals-have),
+			text:   mrkdwnf("Approval of %s recorded (%d of %d); waiting for %d more.", a.Label, have, a.Approvals, a.Approvals-have),
 			result: fmt.Sprintf("approval %d/%d", have, a.Approvals),
 		}
 	}
@@ -111,14 +159,14 @@ func (h *Handler) runAction(ctx context.Context, c click, g store.Group, a *Acti
 	switch {
 	case err != nil:
 		return outcome{err: err, result: err.Error(), idemKey: key,
-			text: fmt.Sprintf("%s failed: %v.", a.Label, err)}
+			text: mrkdwnf("%s failed: %v.", a.Label, err)}
 	case !resp.OK:
 		err := fmt.Errorf("internal API answered not ok: %s", res.Detail)
 		return outcome{err: err, result: err.Error(), idemKey: key,
-			text: fmt.Sprintf("%s did not succeed: %s", a.Label, cmpOr(res.Detail, "no detail given"))}
+			text: mrkdwnf("%s did not succeed: %s", a.Label, cmpOr(res.Detail, "no detail given"))}
 	}
 	return outcome{
-		text:    fmt.Sprintf("%s: %s", a.Label, cmpOr(res.Detail, "done")),
+		text:    mrkdwnf("%s: %s", a.Label, cmpOr(res.Detail, "done")),
 		result:  cmpOr(res.Detail, "ok"),
 		idemKey: key,
 	}
@@ -128,17 +176,60 @@ func (h *Handler) runAction(ctx context.Context, c click, g store.Group, a *Acti
 func resultNote(a *Action, approvers []render.User, res render.Result) string {
 	who := make([]string, 0, len(approvers))
 	for _, u := range approvers {
-		who = append(who, "<@"+u.ID+">")
+		who = append(who, string(userMention(u)))
 	}
 	icon := "✅"
 	if !res.OK {
 		icon = "❌"
 	}
-	note := fmt.Sprintf("%s %s, approved by %s", icon, a.Label, strings.Join(who, ", "))
+	note := mrkdwnf("%s %s, approved by %s", icon, a.Label, markup(strings.Join(who, ", ")))
 	if res.Detail != "" {
-		note += ": " + res.Detail
+		note += mrkdwnf(": %s", res.Detail)
 	}
 	return note
+}
+
+// countingApprovals returns the approvals of an action in st that still
+// count at now, and when each of them stops counting. Approvals past their
+// time, or without one (recorded before approvals had a window), are left
+// out, and so are approvers known not to be allowed; dropped counts both
+// by reason.
+func countingApprovals(st render.State, id string, now time.Time, allowed map[string]bool) (list []render.User, until map[string]time.Time, dropped map[string]int) {
+	until = map[string]time.Time{}
+	dropped = map[string]int{}
+	ends := st.ApprovalsUntil[id]
+	for _, u := range st.Approvals[id] {
+		end, timed := ends[u.ID]
+		may, checked := allowed[u.ID]
+		switch {
+		case !timed || !end.After(now):
+			dropped[approvalExpired]++
+		case checked && !may:
+			dropped[approvalRevoked]++
+		default:
+			list = append(list, u)
+			until[u.ID] = end
+		}
+	}
+	return list, until, dropped
+}
+
+// setApprovals stores the approvals of an action and when they stop
+// counting; none removes the action's entries.
+func setApprovals(st *render.State, id string, list []render.User, until map[string]time.Time) {
+	if len(list) == 0 {
+		delete(st.Approvals, id)
+		delete(st.ApprovalsUntil, id)
+		return
+	}
+	if st.Approvals == nil {
+		st.Approvals = map[string][]render.User{}
+	}
+	if st.ApprovalsUntil == nil {
+		st.ApprovalsUntil = map[string]map[string]time.Time{}
+	}
+	st.Approvals[id] = list
+	st.ApprovalsUntil[id] = until
 }
 
 func runbookRequest(c click, g store.Group, action, key string, approvers []render.User) runbook.Request {

@@ -144,6 +144,73 @@ func equalLabels(ms labels.Matchers) map[string]string {
 	return out
 }
 
+// maxReasonLabels bounds the labels of an alert quoted in a refusal.
+const maxReasonLabels = 300
+
+// silenceAllowed decides whether user may create a silence with the
+// matchers ms under the rule r (the silence rule, or the ack rule for an
+// acknowledgement silence), from any surface. It returns "" when
+// allowed, or the reason to show when not; an error means it could not
+// decide. A silence mutes every alert its matchers match, those firing now
+// and those that fire later, so:
+//
+//   - every label the rule's matchers test must be fixed by an equality
+//     matcher of the silence with a value the rule allows: a label left
+//     open, or matched by a regex or a negative matcher, could take a value
+//     the rule forbids. (A label the silence does not fix reads as empty,
+//     which refuses it for a rule matcher that needs a value; a rule
+//     matcher that the empty string passes, such as env!="prod", gets its
+//     own refusal here.)
+//   - the user must be one the rule names;
+//   - no alert that Alertmanager says the silence matches (GET
+//     /api/v2/alerts with the matchers as filter) may fall outside the rule.
+//     With the rule's labels fixed this follows from the first check as
+//     amslack reads the matchers; Alertmanager's own matching is what
+//     decides which alerts a silence mutes, so it has the last word.
+//
+// The last needs Alertmanager; without one it is skipped, and no silence
+// can be created anyway.
+func (h *Handler) silenceAllowed(ctx context.Context, r Rule, user string, ms labels.Matchers) (string, error) {
+	fixed := equalLabels(ms)
+	for _, m := range r.ParsedMatchers {
+		if _, ok := fixed[m.Name]; !ok && m.Matches("") {
+			return fmt.Sprintf("amslack's silence rule restricts the label %s (%s), so the matchers must fix it with =, such as %s=\"…\"; "+
+				"otherwise the silence would also cover alerts the rule does not allow.", m.Name, m, m.Name), nil
+		}
+	}
+	reason, err := h.authorize(ctx, r, user, fixed)
+	if err != nil {
+		return "", err
+	}
+	if reason == reasonNotApplicable {
+		return "amslack's silence rule does not allow silences of these alerts; the matchers must fix the labels the rule requires.", nil
+	}
+	if reason != "" || len(r.ParsedMatchers) == 0 || h.silences == nil {
+		return reason, nil
+	}
+	alerts, err := h.silences.ListAlerts(ctx, ms)
+	if err != nil {
+		return "", fmt.Errorf("list the alerts the silence would match: %w", err)
+	}
+	for _, a := range alerts {
+		if !matches(r.ParsedMatchers, a.Labels) {
+			return fmt.Sprintf("amslack's silence rule does not allow silencing the alert %s, which these matchers match.",
+				clipRunes(labelSet(a.Labels).String(), maxReasonLabels)), nil
+		}
+	}
+	return "", nil
+}
+
+// labelSet converts labels for printing, as {name="value", …} sorted by
+// name.
+func labelSet(ls map[string]string) model.LabelSet {
+	out := make(model.LabelSet, len(ls))
+	for k, v := range ls {
+		out[model.LabelName(k)] = model.LabelValue(v)
+	}
+	return out
+}
+
 // runStep performs one execution of a Workflow Builder step and ends it
 // with functions.completeSuccess or functions.completeError: a step left
 // open keeps its workflow waiting.
@@ -178,14 +245,11 @@ func (h *Handler) runStep(ctx context.Context, team string, ev *slackevents.Func
 		fail(DecisionDenied, "no user_id input", "amslack's silence rule names the users who may silence, so this step needs the user_id input (such as the person who used the workflow).")
 		return
 	}
-	reason, err := h.authorize(ctx, r, in.user, equalLabels(in.matchers))
+	reason, err := h.silenceAllowed(ctx, h.silenceRule, in.user, in.matchers)
 	if err != nil {
 		logger.Error("cannot check authorization", "err", err)
-		fail(DecisionFailed, "authorization check failed", "amslack could not check whether this silence is allowed (Slack user groups are unavailable). Try again in a moment.")
+		fail(DecisionFailed, "authorization check failed", fmt.Sprintf("amslack could not check whether this silence is allowed: %v. Try again in a moment.", err))
 		return
-	}
-	if reason == reasonNotApplicable {
-		reason = "amslack's silence rule does not allow silences of these alerts; the matchers must fix the labels the rule requires."
 	}
 	if reason != "" {
 		fail(DecisionDenied, reason, reason)

@@ -176,8 +176,9 @@ func stateBlock(g *group) slack.Block {
 	if m := st.Silenced; m != nil {
 		lines = append(lines, "🔕 Silenced by "+who(m.By)+at(" until ", m.Until, now))
 	}
-	for _, id := range approvalOrder(st.Approvals, g.in.Options.Actions) {
-		users := st.Approvals[id]
+	approvals, expires := currentApprovals(st, now)
+	for _, id := range approvalOrder(approvals, g.in.Options.Actions) {
+		users := approvals[id]
 		a := findAction(g.in.Options.Actions, id)
 		progress := plural(len(users), "approval", "approvals")
 		if a.Approvals > 0 {
@@ -190,7 +191,7 @@ func stateBlock(g *group) slack.Block {
 		if len(users) > maxUsersShown {
 			names = append(names, fmt.Sprintf("+%d", len(users)-maxUsersShown))
 		}
-		lines = append(lines, actionLabel(a, id)+": "+progress+" ("+strings.Join(names, ", ")+")")
+		lines = append(lines, actionLabel(a, id)+": "+progress+" ("+strings.Join(names, ", ")+")"+at(", expires ", expires[id], now))
 	}
 	for _, r := range slices.Backward(st.Results) {
 		icon, detail := "✅", "ok"
@@ -211,6 +212,36 @@ func stateBlock(g *group) slack.Block {
 		return nil
 	}
 	return slack.NewContextBlock(blockState, mrkdwn(text))
+}
+
+// currentApprovals returns the approvals of st that still count at now,
+// and per action when the first of them stops counting. An approval without
+// a recorded end counts and adds no end; with a zero now, every approval
+// counts.
+func currentApprovals(st State, now time.Time) (map[string][]User, map[string]time.Time) {
+	if len(st.ApprovalsUntil) == 0 {
+		return st.Approvals, nil
+	}
+	approvals := make(map[string][]User, len(st.Approvals))
+	expires := map[string]time.Time{}
+	for id, users := range st.Approvals {
+		ends := st.ApprovalsUntil[id]
+		for _, u := range users {
+			end, ok := ends[u.ID]
+			if !ok {
+				approvals[id] = append(approvals[id], u)
+				continue
+			}
+			if !now.IsZero() && !end.After(now) {
+				continue
+			}
+			approvals[id] = append(approvals[id], u)
+			if e := expires[id]; e.IsZero() || end.Before(e) {
+				expires[id] = end
+			}
+		}
+	}
+	return approvals, expires
 }
 
 // approvalOrder lists the actions with approvals: configured ones in

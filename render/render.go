@@ -237,6 +237,11 @@ func SeverityIcon(s string) string {
 // comes from outside: &, < and >.
 func EscapeMrkdwn(s string) string { return escapeMrkdwn(s) }
 
+// Mention names u in mrkdwn: a mention, which Slack shows with the current
+// name, when u.ID has the shape of a Slack user ID; otherwise u's name,
+// escaped and on one line.
+func Mention(u User) string { return who(u) }
+
 // severityIcons are the icons of the severities amslack knows.
 var severityIcons = map[string]string{
 	"critical": "🔴", "error": "🟠", "warning": "🟡", "info": "🔵", "none": "⚪",

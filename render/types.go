@@ -51,6 +51,11 @@ type State struct {
 	// Approvals lists, per runbook action id, the users who approved it so
 	// far, in order.
 	Approvals map[string][]User `json:"approvals,omitempty"`
+	// ApprovalsUntil holds, per runbook action id and approver's user id,
+	// when that approval stops counting toward its round. The message
+	// leaves out approvals past their time and shows when the next one
+	// ends; an approval without a time is shown without one.
+	ApprovalsUntil map[string]map[string]time.Time `json:"approvals_until,omitempty"`
 	// Results holds the last outcome of each runbook action, in order of
 	// completion.
 	Results []Result `json:"results,omitempty"`

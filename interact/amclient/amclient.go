@@ -1,7 +1,7 @@
-// Package amclient is a small client for the three calls of Alertmanager's
-// API v2 that amslack makes: create (or extend) a silence, expire a silence,
-// and list alerts. It uses net/http directly because Alertmanager's generated
-// client pulls in the go-openapi modules.
+// Package amclient is a small client for the calls of Alertmanager's API v2
+// that amslack makes: create (or extend) a silence, expire a silence, list
+// alerts, and read when Alertmanager started. It uses net/http directly
+// because Alertmanager's generated client pulls in the go-openapi modules.
 package amclient
 
 import (
@@ -183,6 +183,23 @@ func (c *Client) ListAlerts(ctx context.Context, filter labels.Matchers) ([]Aler
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
 	return out, nil
+}
+
+// StartedAt returns when the Alertmanager process started. GET
+// /api/v2/status answers it in the field "uptime", which Alertmanager's
+// OpenAPI specification types as a date-time and fills with the process's
+// start time, not a duration.
+func (c *Client) StartedAt(ctx context.Context) (time.Time, error) {
+	var out struct {
+		Uptime time.Time `json:"uptime"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v2/status", nil, nil, &out); err != nil {
+		return time.Time{}, fmt.Errorf("read status: %w", err)
+	}
+	if out.Uptime.IsZero() {
+		return time.Time{}, errors.New("read status: answer has no uptime")
+	}
+	return out.Uptime, nil
 }
 
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte, out any) error {

@@ -111,6 +111,10 @@ type Alertmanager struct {
 	Dir string
 
 	client *http.Client
+	// bin and args start the process again on the same address,
+	// configuration and storage (see Restart).
+	bin    string
+	args   []string
 	cmd    *exec.Cmd
 	done   chan struct{} // closed when cmd has exited
 	output *lockedBuffer
@@ -196,33 +200,44 @@ func start(bin, dir, cfg string) (*Alertmanager, error) {
 		URL:    base,
 		Dir:    dir,
 		client: &http.Client{Timeout: 10 * time.Second},
-		done:   make(chan struct{}),
+		bin:    bin,
+		// An empty --cluster.listen-address turns clustering off, which
+		// keeps the process off 0.0.0.0:9094 and makes it ready at once.
+		args: []string{
+			"--config.file=" + cfg,
+			"--storage.path=" + storage,
+			"--web.listen-address=" + addr,
+			"--cluster.listen-address=",
+			"--web.external-url=" + base,
+			"--log.level=debug",
+		},
 		output: &lockedBuffer{},
 	}
-	// An empty --cluster.listen-address turns clustering off, which keeps
-	// the process off 0.0.0.0:9094 and makes it ready at once.
-	am.cmd = exec.Command(bin,
-		"--config.file="+cfg,
-		"--storage.path="+storage,
-		"--web.listen-address="+addr,
-		"--cluster.listen-address=",
-		"--web.external-url="+base,
-		"--log.level=debug",
-	)
-	am.cmd.Stdout = am.output
-	am.cmd.Stderr = am.output
-	if err := am.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("run %s: %w", bin, err)
-	}
-	go func() {
-		_ = am.cmd.Wait()
-		close(am.done)
-	}()
-	if err := am.waitReady(); err != nil {
-		am.kill()
-		return nil, fmt.Errorf("%w\n%s", err, am.output.String())
+	if err := am.run(); err != nil {
+		return nil, err
 	}
 	return am, nil
+}
+
+// run starts the process and waits until it is ready.
+func (am *Alertmanager) run() error {
+	cmd := exec.Command(am.bin, am.args...)
+	cmd.Stdout = am.output
+	cmd.Stderr = am.output
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("run %s: %w", am.bin, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	am.cmd, am.done = cmd, done
+	if err := am.waitReady(); err != nil {
+		am.kill()
+		return fmt.Errorf("%w\n%s", err, am.output.String())
+	}
+	return nil
 }
 
 func freePort() (int, error) {
@@ -260,15 +275,37 @@ func (am *Alertmanager) kill() {
 	<-am.done
 }
 
-func (am *Alertmanager) stop(t testing.TB) {
+// terminate stops the process as an operator's restart does: SIGTERM, on
+// which Alertmanager writes its silences and notification log to the
+// storage path, and SIGKILL if it has not exited within 10 seconds.
+func (am *Alertmanager) terminate() {
 	_ = am.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-am.done:
 	case <-time.After(10 * time.Second):
 		am.kill()
 	}
+}
+
+func (am *Alertmanager) stop(t testing.TB) {
+	am.terminate()
 	if t.Failed() {
 		t.Logf("alertmanager output:\n%s", am.output.String())
+	}
+}
+
+// Restart stops Alertmanager and starts it again with the same
+// configuration, storage and address, so URL stays valid. Alertmanager keeps
+// silences and its notification log in the storage path but alerts only in
+// memory: after a restart it lists no alerts until they are posted again,
+// as Prometheus does on its next evaluation.
+func (am *Alertmanager) Restart(t testing.TB) {
+	t.Helper()
+	am.terminate()
+	// The address was just released; another process may take it in
+	// between, which fails the restart rather than moving URL.
+	if err := am.run(); err != nil {
+		t.Fatalf("restart Alertmanager: %v", err)
 	}
 }
 

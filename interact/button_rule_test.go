@@ -1,0 +1,42 @@
+package interact
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/prometheus/alertmanager/pkg/labels"
+
+	"github.com/amslack/amslack/render"
+)
+
+// TestButtonSilenceKeepsToRule checks that the Silence and Acknowledge
+// buttons refuse a silence that would cover alerts outside the rule. The
+// group's common labels lack severity, so a rule that forbids critical
+// alerts passed on them, while the group's silence, made of those labels,
+// mutes its critical alert too.
+func TestButtonSilenceKeepsToRule(t *testing.T) {
+	notCritical := Rule{Matchers: []string{`severity!="critical"`}}
+	m, err := labels.ParseMatcher(notCritical.Matchers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	notCritical.ParsedMatchers = labels.Matchers{m}
+	for _, action := range []string{render.ActionSilence, render.ActionAck} {
+		t.Run(action, func(t *testing.T) {
+			am := &fakeAM{}
+			e := newEnv(t, Options{Silences: am, Silence: notCritical, Ack: notCritical})
+			seedGroup(t, e.groups.Groups, nil)
+			spec := clickSpec{action: action, responseURL: e.sink.url("x")}
+			if action == render.ActionSilence {
+				spec.value = "1h"
+			}
+			e.post(t, spec)
+			if got := e.sink.next(t); !strings.Contains(got, "restricts the label severity") {
+				t.Errorf("reply = %q, want a refusal naming severity", got)
+			}
+			if n := len(am.creates()); n != 0 {
+				t.Errorf("silences created: %d, want none", n)
+			}
+		})
+	}
+}
