@@ -124,6 +124,7 @@ func startProcess(t testing.TB, cfg, storage, addr string, extraArgs ...string) 
 			p.cmd.Process.Kill()
 			<-p.done
 		}
+		p.checkSecrets(t)
 		if t.Failed() {
 			t.Logf("amslack output:\n%s", p.Output())
 		}
