@@ -62,9 +62,14 @@ type Handler struct {
 	logger   *slog.Logger
 	now      func() time.Time
 
-	received   *prometheus.CounterVec
-	duplicates prometheus.Counter
-	duration   prometheus.Histogram
+	received       *prometheus.CounterVec
+	duplicates     prometheus.Counter
+	duration       prometheus.Histogram
+	authConfigured prometheus.Gauge
+	// authState is 1 when the settings require credentials, 0 when they do
+	// not, and -1 before the first settings: the warning about an open
+	// webhook is logged when that state begins, not on every reload.
+	authState atomic.Int32
 }
 
 // Results of a received notification, the values of the result label.
@@ -123,12 +128,17 @@ func NewHandler(o Options) *Handler {
 			Help:      "Time to answer a webhook request, including the durable commit.",
 			Buckets:   prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}),
+		authConfigured: reg.NewGauge(prometheus.GaugeOpts{
+			Namespace: "amslack",
+			Name:      "webhook_auth_configured",
+			Help:      "1 when POST /webhook requires credentials (webhook.bearer_token or webhook.basic_auth), 0 when anyone who reaches it may post.",
+		}),
 	}
 	for _, r := range []string{resultAccepted, resultDuplicate, resultUnauthorized, resultInvalid, resultTooLarge, resultUnrouted, resultUnavailable} {
 		h.received.WithLabelValues(r)
 	}
-	s := o.Settings
-	h.settings.Store(&s)
+	h.authState.Store(-1)
+	h.Reload(o.Settings)
 	return h
 }
 
@@ -141,6 +151,23 @@ func (h *Handler) Reload(s Settings) {
 		s.Router = NewRouter(nil, nil)
 	}
 	h.settings.Store(&s)
+	h.reportAuth(s.Auth)
+}
+
+// reportAuth says, in a metric and when it becomes so in the log, whether
+// POST /webhook requires credentials. Without them anyone who reaches the
+// listener can post notifications to any channel the routes allow.
+func (h *Handler) reportAuth(a Auth) {
+	if a.BearerToken != "" || a.Username != "" {
+		h.authConfigured.Set(1)
+		h.authState.Store(1)
+		return
+	}
+	h.authConfigured.Set(0)
+	if h.authState.Swap(0) == 0 {
+		return
+	}
+	h.logger.Warn("POST /webhook accepts notifications without credentials: anyone who reaches this listener can post to Slack through amslack. Set webhook.bearer_token or webhook.basic_auth, and the same credentials in Alertmanager's http_config")
 }
 
 // Close makes the handler answer 503 from now on, so that Alertmanager keeps
@@ -227,6 +254,8 @@ func (h *Handler) serve(r *http.Request) (string, error) {
 
 	route, dest, err := s.Router.Route(m, r.URL.Query().Get("channel"))
 	switch {
+	case errors.Is(err, ErrChannelInvalid):
+		return resultInvalid, fail(http.StatusBadRequest, resultInvalid, "%v", err)
 	case errors.Is(err, ErrChannelNotAllowed):
 		return resultUnrouted, fail(http.StatusForbidden, resultUnrouted, "%v", err)
 	case err != nil:

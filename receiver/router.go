@@ -3,6 +3,7 @@ package receiver
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -49,7 +50,15 @@ type Router struct {
 var (
 	ErrNoRoute           = errors.New("no route matches")
 	ErrChannelNotAllowed = errors.New("channel is not in allowed_channels")
+	// ErrChannelInvalid is a ?channel= that is not a Slack conversation ID.
+	ErrChannelInvalid = errors.New("the channel query parameter must be a Slack channel ID: C, G or D followed by 8 or more upper-case letters and digits, like C0123456789")
 )
+
+// conversationID is the form of the conversation IDs Slack issues: C for
+// channels, G for private channels and group DMs, D for direct messages
+// (https://api.slack.com/types/conversation), then at least eight upper-case
+// letters and digits. A request names a channel by its ID, never by name.
+var conversationID = regexp.MustCompile(`^[CGD][A-Z0-9]{8,}$`)
 
 // NewRouter builds a router from routes in order; allowedChannels restricts
 // the channels a request may name with ?channel= (empty allows any).
@@ -69,6 +78,9 @@ func NewRouter(routes []*Route, allowedChannels []string) *Router {
 // options, so that routing can live entirely in alertmanager.yml.
 func (rt *Router) Route(m *Message, channel string) (route *Route, dest string, err error) {
 	if channel != "" {
+		if !conversationID.MatchString(channel) {
+			return nil, "", fmt.Errorf("%w; got %.40q", ErrChannelInvalid, channel)
+		}
 		if rt.allowed != nil && !rt.allowed[channel] {
 			return nil, "", fmt.Errorf("%w: %q", ErrChannelNotAllowed, channel)
 		}

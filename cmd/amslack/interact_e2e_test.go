@@ -147,7 +147,7 @@ func TestInteractionsEndToEnd(t *testing.T) {
 slack: {api_url: %s/api/, bot_token: xoxb-e2e, signing_secret: %s}
 alertmanager: {url: %s}
 routes: [{name: default, channel: %s, silence_durations: [1h, 4h]}]
-interactions: {reconcile_interval: 1s, ack_duration: 10m}
+interactions: {reconcile_interval: 1s, ack_duration: 10m, resolve_timeout: 1s}
 actions:
   - id: approve_restart
     label: Approve restart

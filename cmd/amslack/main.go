@@ -49,6 +49,7 @@ func init() {
 type options struct {
 	configFile      string
 	listenAddress   string
+	adminAddress    string
 	webConfigFile   string
 	storagePath     string
 	shutdownTimeout time.Duration
@@ -69,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	a.HelpFlag.Short('h')
 	a.Flag("config.file", "amslack configuration file.").Default("amslack.yml").StringVar(&o.configFile)
 	a.Flag("web.listen-address", "Address to listen on for Alertmanager, Slack and the admin endpoints.").Default(":9097").StringVar(&o.listenAddress)
+	a.Flag("web.admin-listen-address", "Address of a separate listener for /metrics, /-/reload and the dead-letter API, which then leave --web.listen-address. Bind it where only operators and Prometheus reach it.").Default("").StringVar(&o.adminAddress)
 	a.Flag("web.config.file", "Exporter-toolkit web configuration: TLS for the listener, and basic auth for /metrics and the admin endpoints.").Default("").StringVar(&o.webConfigFile)
 	a.Flag("storage.path", "Directory of the durable outbox and state.").Default("data/").StringVar(&o.storagePath)
 	a.Flag("web.shutdown-timeout", "How long shutdown waits for in-flight sends.").Default("10s").DurationVar(&o.shutdownTimeout)
@@ -175,13 +177,21 @@ func runServer(o options, stderr io.Writer) int {
 		logger.Error("Cannot listen", "address", o.listenAddress, "err", err)
 		return 1
 	}
-	srv := &http.Server{
-		Handler:           am.Handler(app.BasicAuth(webCfg)),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	srv := newHTTPServer(am.Handler(app.BasicAuth(webCfg)), logger)
+	// With an admin listener, the admin endpoints are served there alone:
+	// on a shared listener they trust loopback peers, which a proxy or a
+	// mesh sidecar on the same host makes of every request.
+	var adminLn net.Listener
+	var adminSrv *http.Server
+	if o.adminAddress != "" {
+		adminLn, err = net.Listen("tcp", o.adminAddress)
+		if err != nil {
+			ln.Close()
+			logger.Error("Cannot listen", "address", o.adminAddress, "err", err)
+			return 1
+		}
+		srv.Handler = am.PublicHandler()
+		adminSrv = newHTTPServer(am.AdminHandler(app.BasicAuth(webCfg)), logger)
 	}
 	if app.TLSEnabled(webCfg) {
 		tc, err := web.ConfigToTLSConfig(&webCfg.TLSConfig)
@@ -199,6 +209,9 @@ func runServer(o options, stderr io.Writer) int {
 			return web.ConfigToTLSConfig(&c.TLSConfig)
 		}
 		ln = tls.NewListener(ln, tc)
+		if adminLn != nil {
+			adminLn = tls.NewListener(adminLn, tc)
+		}
 	}
 
 	ctx, stop := context.WithCancel(context.Background())
@@ -208,11 +221,17 @@ func runServer(o options, stderr io.Writer) int {
 		defer close(done)
 		am.Run(ctx)
 	}()
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() {
 		logger.Info("Listening", "address", ln.Addr().String(), "tls", app.TLSEnabled(webCfg))
 		serveErr <- srv.Serve(ln)
 	}()
+	if adminSrv != nil {
+		go func() {
+			logger.Info("Listening for the admin endpoints", "address", adminLn.Addr().String(), "tls", app.TLSEnabled(webCfg))
+			serveErr <- adminSrv.Serve(adminLn)
+		}()
+	}
 
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -245,6 +264,11 @@ loop:
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("HTTP shutdown did not finish in time", "err", err)
 	}
+	if adminSrv != nil {
+		if err := adminSrv.Shutdown(sctx); err != nil {
+			logger.Warn("Admin HTTP shutdown did not finish in time", "err", err)
+		}
+	}
 	stop()
 	// The sender gets a budget of its own: a Slack call in flight ends
 	// within slack.timeout, and closing the storage under it would lose
@@ -258,4 +282,16 @@ loop:
 	}
 	logger.Info("Stopped")
 	return code
+}
+
+// newHTTPServer returns a server for h with amslack's timeouts.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }

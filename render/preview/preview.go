@@ -22,7 +22,9 @@
 //
 // The POST endpoints answer with the status of the amslack handler they
 // called and a JSON body {"status": N, "body": "…"}; view-submit adds
-// "errors" when amslack kept the modal open with field errors.
+// "errors" when amslack kept the modal open with field errors. They take
+// only application/json (415 otherwise), and refuse with 403 what a page
+// of another origin sends.
 //
 // Stable selectors of the page, for browser tests:
 //
@@ -56,9 +58,11 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -124,7 +128,8 @@ type Handler struct {
 	users        []slackfake.User
 	logger       *slog.Logger
 	now          func() time.Time
-	mux          *http.ServeMux
+	// handler is the routes behind the same-origin and content type checks.
+	handler http.Handler
 
 	// quit is closed by Close to end the event streams.
 	quit      chan struct{}
@@ -190,14 +195,43 @@ func New(o Options) *Handler {
 	mux.Handle("POST /preview/api/view-submit", serveAPI(h.submitView))
 	mux.Handle("POST /preview/api/view-close", serveAPI(h.closeView))
 	mux.HandleFunc("POST /preview/api/send-example", h.serveSendExample)
-	h.mux = mux
+	h.handler = sameOriginJSON(mux)
 	return h
+}
+
+// sameOriginJSON refuses requests that a page on another origin could make
+// a browser send, before they reach next. The POST endpoints sign clicks
+// with the real signing secret and can silence alerts in a real
+// Alertmanager, and a browser sends a cross-origin POST whose content type
+// is text/plain, a form's or multipart without asking first (a "simple
+// request", https://fetch.spec.whatwg.org/#cors-safelisted-request-header).
+// So a POST must say application/json, which no page can send to another
+// origin without a CORS preflight that the preview never grants, and must
+// come from the preview's own origin as the browser reports it: Sec-Fetch-Site
+// same-origin, or else an Origin whose host is the request's Host
+// (http.CrossOriginProtection). Requests without either header come from
+// tools such as curl, not from a page.
+func sameOriginJSON(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, fmt.Errorf("%w: cross-origin request (Origin %.100q, Sec-Fetch-Site %.20q): the preview API answers only its own page", errForbidden, r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site")))
+	}))
+	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			ct := r.Header.Get("Content-Type")
+			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+				writeError(w, fmt.Errorf("%w: content type %.100q: the preview API takes application/json", errMediaType, ct))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	}))
 }
 
 // ServeHTTP serves the routes listed in the package documentation; r's path
 // must still start with /preview.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.mux.ServeHTTP(w, r)
+	h.handler.ServeHTTP(w, r)
 }
 
 // Close ends the open event streams, which otherwise last as long as the
@@ -271,11 +305,13 @@ type apiError struct {
 }
 
 // errRequest marks what is wrong with a request from the page; it maps to
-// 400. errNotFound maps to 404 and errForbidden to 403.
+// 400. errNotFound maps to 404, errForbidden to 403 and errMediaType to
+// 415.
 var (
 	errRequest   = errors.New("bad request")
 	errNotFound  = errors.New("not found")
 	errForbidden = errors.New("forbidden")
+	errMediaType = errors.New("unsupported media type")
 )
 
 // serveAPI serves a POST endpoint: its JSON request in, fn's result out
@@ -318,6 +354,8 @@ func writeError(w http.ResponseWriter, err error) {
 		status = http.StatusNotFound
 	case errors.Is(err, errForbidden):
 		status = http.StatusForbidden
+	case errors.Is(err, errMediaType):
+		status = http.StatusUnsupportedMediaType
 	}
 	writeJSON(w, status, apiError{Error: err.Error()})
 }

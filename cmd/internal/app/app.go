@@ -84,6 +84,9 @@ type App struct {
 
 	reloadOK   prometheus.Gauge
 	reloadTime prometheus.Gauge
+	// rankErrors counts store lookups that ranking a notification gave up
+	// on.
+	rankErrors prometheus.Counter
 }
 
 // New loads the configuration, opens the storage and builds every part.
@@ -120,6 +123,10 @@ func New(o Options) (*App, error) {
 		Namespace: "amslack", Name: "config_last_reload_success_timestamp_seconds",
 		Help: "Timestamp of the last successful configuration reload.",
 	})
+	a.rankErrors = reg.NewCounter(prometheus.CounterOpts{
+		Namespace: "amslack", Name: "notification_rank_errors_total",
+		Help: "Store lookups that ranking a received notification gave up on (error or timeout); the notification was ranked as a new message.",
+	})
 
 	secrets, err := readSecrets(cfg)
 	if err != nil {
@@ -141,9 +148,10 @@ func New(o Options) (*App, error) {
 	}
 	severities := cfg.Delivery.SeverityOrder
 	a.outbox, err = outbox.Open(a.db, outbox.Options{
-		Priority:   a.priority(severities),
-		Logger:     o.Logger.With("component", "outbox"),
-		Registerer: o.Registry,
+		Priority:        a.priority(severities),
+		Logger:          o.Logger.With("component", "outbox"),
+		Registerer:      o.Registry,
+		DeadLetterLimit: cfg.Delivery.DeadLetterLimit,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open outbox: %w", err)
@@ -177,6 +185,9 @@ func New(o Options) (*App, error) {
 		return nil, err
 	}
 	a.webhook = receiver.NewHandler(receiver.Options{
+		// The credentials now, so that the handler does not report an
+		// open webhook before apply gives it the rest of the settings.
+		Settings:    receiver.Settings{Auth: secrets.webhookAuth},
 		Enqueuer:    a.outbox,
 		DedupWindow: time.Duration(cfg.Webhook.DedupWindow),
 		Logger:      o.Logger.With("component", "receiver"),
@@ -290,6 +301,12 @@ func (t previewTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// rankLookupTimeout bounds the store lookup that ranks a notification. The
+// lookup runs while Alertmanager waits for its answer, and only refines the
+// order: a store that does not answer in time must not hold up the webhook,
+// whose notification is durable in the local outbox without it.
+const rankLookupTimeout = 500 * time.Millisecond
+
 // priority orders a channel's pending entries: by severity, then new
 // messages before updates of existing ones.
 func (a *App) priority(order []string) func(receiver.Notification) int {
@@ -303,7 +320,18 @@ func (a *App) priority(order []string) func(receiver.Notification) int {
 		if n.Message.Status == store.StatusResolved {
 			return p + 1
 		}
-		if g, found, err := a.store.Get(context.Background(), n.Key); err == nil && found && g.TS != "" && g.Status == store.StatusFiring {
+		ctx, cancel := context.WithTimeout(context.Background(), rankLookupTimeout)
+		defer cancel()
+		g, found, err := a.store.Get(ctx, n.Key)
+		if err != nil {
+			// Ranked as a new message: at worst it goes out a little
+			// before an update of the same severity would have.
+			a.rankErrors.Inc()
+			a.logger.Warn("Cannot read the group's state to rank its notification; ranking it as a new message",
+				"group_key", n.Key.GroupKey, "channel", n.Key.Channel, "err", err)
+			return p
+		}
+		if found && g.TS != "" && g.Status == store.StatusFiring {
 			p++
 		}
 		return p
@@ -439,16 +467,29 @@ func (a *App) Run(ctx context.Context) error {
 	return nil
 }
 
-// prune drops the state of groups resolved longer ago than the retention.
+// prune drops, once an hour, the state of groups resolved or last notified
+// longer ago than delivery.retention, and the dead letters older than
+// delivery.dead_letter_retention.
 func (a *App) prune(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
+	pruneErrors := promauto.With(a.reg).NewCounterVec(prometheus.CounterOpts{
+		Namespace: "amslack", Name: "prune_errors_total",
+		Help: "Hourly prunes that failed, of alert groups (what=groups) or of dead letters (what=dead_letters).",
+	}, []string{"what"})
+	pruneErrors.WithLabelValues("groups")
+	pruneErrors.WithLabelValues("dead_letters")
 	for {
-		retention := time.Duration(a.cfg.Load().Delivery.Retention)
-		if n, err := a.store.Prune(ctx, time.Now().Add(-retention)); err != nil {
-			a.logger.Error("Pruning resolved groups failed", "err", err)
+		d := a.cfg.Load().Delivery
+		if n, err := a.store.Prune(ctx, time.Now().Add(-time.Duration(d.Retention))); err != nil {
+			pruneErrors.WithLabelValues("groups").Inc()
+			a.logger.Error("Pruning alert groups failed", "err", err)
 		} else if n > 0 {
-			a.logger.Info("Pruned resolved groups", "count", n)
+			a.logger.Info("Pruned alert groups resolved or not notified within delivery.retention", "count", n)
+		}
+		if _, err := a.outbox.PruneDead(ctx, time.Now().Add(-time.Duration(d.DeadLetterRetention))); err != nil {
+			pruneErrors.WithLabelValues("dead_letters").Inc()
+			a.logger.Error("Pruning dead letters failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/amslack/amslack/receiver/outbox"
 	"net"
 	"net/http"
@@ -12,21 +13,60 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Handler returns amslack's HTTP endpoints. adminAuth guards /metrics and
-// the admin endpoints only: Alertmanager and Slack authenticate their own
-// way (the webhook: section, and Slack's request signatures), and must not
-// need the operators' credentials.
+// Handler returns amslack's HTTP endpoints for a single listener. adminAuth
+// guards /metrics and the admin endpoints only: Alertmanager and Slack
+// authenticate their own way (the webhook: section, and Slack's request
+// signatures), and must not need the operators' credentials.
 func (a *App) Handler(adminAuth func(http.Handler) http.Handler) http.Handler {
 	// Without basic_auth_users, /metrics is open as Prometheus expects,
 	// and the endpoints that change state answer only on loopback:
-	// amslack's listener faces Slack, often from the internet.
-	metricsAuth, adminOnly := adminAuth, adminAuth
+	// amslack's listener faces Slack, often from the internet. A proxy or
+	// a mesh sidecar on the same host makes every peer loopback, which is
+	// what AdminHandler's separate listener is for.
+	adminOnly := adminAuth
 	if adminAuth == nil {
-		metricsAuth = func(h http.Handler) http.Handler { return h }
 		adminOnly = loopbackOnly
 	}
 	mux := http.NewServeMux()
+	a.mountPublic(mux)
+	a.mountAdmin(mux, adminAuth, adminOnly)
+	return mux
+}
+
+// PublicHandler returns the endpoints of the main listener when the admin
+// endpoints have a listener of their own (AdminHandler): Alertmanager's,
+// Slack's, the health checks and the preview.
+func (a *App) PublicHandler() http.Handler {
+	mux := http.NewServeMux()
+	a.mountPublic(mux)
+	return mux
+}
+
+// AdminHandler returns the endpoints of a separate admin listener:
+// /metrics, /-/reload, the dead-letter API and the health checks. Who may
+// reach that listener is decided by the address it is bound to, and by
+// adminAuth when not nil; the peer address is not consulted.
+func (a *App) AdminHandler(adminAuth func(http.Handler) http.Handler) http.Handler {
+	adminOnly := adminAuth
+	if adminAuth == nil {
+		adminOnly = func(h http.Handler) http.Handler { return h }
+	}
+	mux := http.NewServeMux()
+	a.mountHealth(mux)
+	a.mountAdmin(mux, adminAuth, adminOnly)
+	return mux
+}
+
+// mountPublic serves what Alertmanager, Slack and the health checks call.
+func (a *App) mountPublic(mux *http.ServeMux) {
 	mux.Handle("/webhook", a.webhook)
+	a.mountHealth(mux)
+	a.mountInteract(mux)
+	a.mountPreview(mux)
+}
+
+// mountHealth serves the liveness and readiness checks.
+func (a *App) mountHealth(mux *http.ServeMux) {
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("OK\n"))
 	})
@@ -37,6 +77,15 @@ func (a *App) Handler(adminAuth func(http.Handler) http.Handler) http.Handler {
 		}
 		w.Write([]byte("OK\n"))
 	})
+}
+
+// mountAdmin serves /metrics behind metricsAuth (open when nil, as
+// Prometheus expects), and the endpoints that change state behind
+// adminOnly.
+func (a *App) mountAdmin(mux *http.ServeMux, metricsAuth, adminOnly func(http.Handler) http.Handler) {
+	if metricsAuth == nil {
+		metricsAuth = func(h http.Handler) http.Handler { return h }
+	}
 	mux.Handle("GET /metrics", metricsAuth(promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})))
 	mux.Handle("POST /-/reload", adminOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if err := a.Reload(); err != nil {
@@ -48,9 +97,6 @@ func (a *App) Handler(adminAuth func(http.Handler) http.Handler) http.Handler {
 	mux.Handle("GET /api/v1/dlq", adminOnly(http.HandlerFunc(a.listDead)))
 	mux.Handle("POST /api/v1/dlq/{id}/retry", adminOnly(http.HandlerFunc(a.retryDead)))
 	mux.Handle("DELETE /api/v1/dlq/{id}", adminOnly(http.HandlerFunc(a.dropDead)))
-	a.mountInteract(mux)
-	a.mountPreview(mux)
-	return mux
 }
 
 // loopbackOnly refuses requests that do not come from this machine.
@@ -76,10 +122,25 @@ type DeadLetter struct {
 	Route    string `json:"route"`
 	Status   string `json:"status,omitempty"`
 	Attempts int    `json:"attempts"`
+	// Retries counts the times an operator sent it again; Attempts are
+	// those since the last.
+	Retries int `json:"retries"`
 }
 
+// Pages of GET /api/v1/dlq: ?limit= dead letters at most, DefaultDLQPage
+// without it, after the ID ?after=, 0 without it.
+const (
+	DefaultDLQPage = 100
+	MaxDLQPage     = 1000
+)
+
 func (a *App) listDead(w http.ResponseWriter, r *http.Request) {
-	dead, err := a.outbox.DeadLetters(r.Context())
+	after, limit, err := dlqPage(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	dead, err := a.outbox.DeadLetterPage(r.Context(), after, limit)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -90,7 +151,7 @@ func (a *App) listDead(w http.ResponseWriter, r *http.Request) {
 		dl := DeadLetter{
 			ID: d.ID, At: d.At.UTC().Format("2006-01-02T15:04:05Z"), Cause: d.Cause,
 			Receiver: n.Key.Receiver, GroupKey: n.Key.GroupKey, Channel: n.Key.Channel, Route: n.Route,
-			Attempts: d.Entry.Attempts,
+			Attempts: d.Entry.Attempts, Retries: d.Entry.Retries,
 		}
 		if n.Message != nil && n.Message.Data != nil {
 			dl.Status = n.Message.Status
@@ -99,6 +160,23 @@ func (a *App) listDead(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
+}
+
+// dlqPage reads a listing's ?after= and ?limit=.
+func dlqPage(r *http.Request) (after uint64, limit int, err error) {
+	q := r.URL.Query()
+	if v := q.Get("after"); v != "" {
+		if after, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("after: must be a dead letter id, got %q", v)
+		}
+	}
+	limit = DefaultDLQPage
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > MaxDLQPage {
+			return 0, 0, fmt.Errorf("limit: must be a number from 1 to %d, got %q", MaxDLQPage, v)
+		}
+	}
+	return after, limit, nil
 }
 
 func (a *App) retryDead(w http.ResponseWriter, r *http.Request) {

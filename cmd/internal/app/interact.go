@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -15,6 +16,7 @@ import (
 	"github.com/amslack/amslack/cmd/internal/config"
 	"github.com/amslack/amslack/interact"
 	"github.com/amslack/amslack/interact/amclient"
+	"github.com/amslack/amslack/render"
 )
 
 // newInteract builds the handler of Slack's interactions. Without a signing
@@ -51,11 +53,14 @@ func (a *App) newInteract(cfg *config.Config, s *secrets, client *slack.Client) 
 		Slack:             client,
 		HTTPClient:        a.httpClient(),
 		Actions:           cfg.Actions,
+		Offers:            a.routeOffers,
+		ApprovalWindow:    time.Duration(in.ApprovalWindow),
 		AckMode:           in.AckMode,
 		AckDuration:       time.Duration(in.AckDuration),
 		SilenceMatchers:   in.SilenceMatchers,
 		DedupTTL:          time.Duration(in.DedupTTL),
 		ReconcileInterval: time.Duration(in.ReconcileInterval),
+		ResolveTimeout:    time.Duration(in.ResolveTimeout),
 		Audit:             audit,
 		Logger:            a.logger.With("component", "interact"),
 		Registerer:        a.reg,
@@ -101,6 +106,13 @@ func (a *App) keepRestartOnly(old, cur *config.Config) {
 	cur.Interactions, cur.Actions, cur.Delivery = old.Interactions, old.Actions, old.Delivery
 	cur.Alertmanager, cur.Slack = old.Alertmanager, old.Slack
 	cur.Webhook.DedupWindow = old.Webhook.DedupWindow
+}
+
+// routeOffers reports whether the route named route, as configured now,
+// offers the runbook action id: its buttons are those that route's
+// messages show.
+func (a *App) routeOffers(route, id string) bool {
+	return slices.ContainsFunc(a.routeOptions(route).Render.Actions, func(act render.Action) bool { return act.ID == id })
 }
 
 var errNoSigningSecret = errors.New("slack.signing_secret is not configured: amslack cannot verify requests from Slack")

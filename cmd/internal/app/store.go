@@ -25,18 +25,13 @@ func replicaID() string {
 func (a *App) openStore(cfg *config.Config, s *secrets) (store.Store, error) {
 	r := cfg.Store.Redis
 	if r == nil {
-		st, err := store.OpenBolt(a.db)
+		st, err := store.OpenBolt(a.db, a.storeOptions()...)
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 		return st, nil
 	}
-	client := redis.NewClient(&redis.Options{
-		Addr:     r.Address,
-		Username: r.Username,
-		Password: s.redisPassword,
-		DB:       r.DB,
-	})
+	client := redis.NewClient(redisOptions(r, s.redisPassword))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
@@ -45,5 +40,36 @@ func (a *App) openStore(cfg *config.Config, s *secrets) (store.Store, error) {
 	}
 	a.closers = append(a.closers, client.Close)
 	a.logger.Info("Alert group state is shared in Redis", "address", r.Address, "key_prefix", r.KeyPrefix)
-	return store.NewRedis(client, r.KeyPrefix), nil
+	return store.NewRedis(client, r.KeyPrefix, a.storeOptions()...), nil
+}
+
+// storeOptions are the store's logger and registry.
+func (a *App) storeOptions() []store.Option {
+	return []store.Option{store.WithLogger(a.logger.With("component", "store")), store.WithRegisterer(a.reg)}
+}
+
+// redisOptions returns the client options for r. Every call is bounded:
+// go-redis's defaults (5 s per read or write, 3 retries) let one call to a
+// Redis that stopped answering block for over 20 s. Callers' context
+// deadlines apply as well, which go-redis does only with
+// ContextTimeoutEnabled (https://redis.uptrace.dev/guide/go-redis-debugging.html#timeouts).
+func redisOptions(r *config.Redis, password string) *redis.Options {
+	timeout := time.Duration(r.Timeout)
+	if timeout <= 0 {
+		timeout = time.Duration(config.DefaultRedisTimeout)
+	}
+	return &redis.Options{
+		Addr:                  r.Address,
+		Username:              r.Username,
+		Password:              password,
+		DB:                    r.DB,
+		DialTimeout:           timeout,
+		ReadTimeout:           timeout,
+		WriteTimeout:          timeout,
+		PoolTimeout:           timeout,
+		ContextTimeoutEnabled: true,
+		// One retry replaces a pooled connection that the server closed,
+		// as after a failover; more would multiply the timeout.
+		MaxRetries: 1,
+	}
 }

@@ -104,6 +104,25 @@ type Redis struct {
 	// KeyPrefix separates amslack's keys from others'; replicas that share
 	// state use the same prefix.
 	KeyPrefix string `yaml:"key_prefix,omitempty"`
+	// Timeout bounds each Redis call: connecting, writing the command and
+	// reading the answer (default DefaultRedisTimeout).
+	Timeout model.Duration `yaml:"timeout,omitempty"`
+}
+
+// DefaultRedisTimeout is store.redis.timeout when it is not set. Redis
+// answers in well under a millisecond on a healthy network; a second means
+// it is paused, overloaded or cut off.
+const DefaultRedisTimeout = model.Duration(time.Second)
+
+// checkTimeout defaults and bounds store.redis.timeout.
+func (r *Redis) checkTimeout() error {
+	if r.Timeout == 0 {
+		r.Timeout = DefaultRedisTimeout
+	}
+	if t := time.Duration(r.Timeout); t < 10*time.Millisecond || t > time.Minute {
+		return fmt.Errorf("store.redis.timeout: must be between 10ms and 1m, got %s", r.Timeout)
+	}
+	return nil
 }
 
 // Webhook is how Alertmanager authenticates to POST /webhook.
@@ -171,8 +190,43 @@ type Delivery struct {
 	MaxAge model.Duration `yaml:"max_age,omitempty"`
 	// SeverityOrder ranks severities, most urgent first.
 	SeverityOrder []string `yaml:"severity_order,omitempty"`
-	// Retention is how long the state of a resolved group is kept.
+	// Retention is how long the state of a group is kept after it resolved,
+	// or, for a group that never resolves in amslack (send_resolved:
+	// false), after its last notification.
 	Retention model.Duration `yaml:"retention,omitempty"`
+	// DeadLetterLimit is the most dead letters kept; beyond it the oldest
+	// are dropped (default DefaultDeadLetterLimit).
+	DeadLetterLimit int `yaml:"dead_letter_limit,omitempty"`
+	// DeadLetterRetention is how long a dead letter is kept (default
+	// DefaultDeadLetterRetention).
+	DeadLetterRetention model.Duration `yaml:"dead_letter_retention,omitempty"`
+}
+
+// Defaults of the dead-letter list: delivery.dead_letter_limit and
+// delivery.dead_letter_retention when they are not set.
+const (
+	DefaultDeadLetterLimit     = 10000
+	DefaultDeadLetterRetention = model.Duration(7 * 24 * time.Hour)
+)
+
+// validateDeadLetters fills in and checks the dead-letter list's limit and
+// retention.
+func (d *Delivery) validateDeadLetters() []error {
+	var errs []error
+	if d.DeadLetterLimit == 0 {
+		d.DeadLetterLimit = DefaultDeadLetterLimit
+	}
+	if d.DeadLetterLimit < 0 {
+		errs = append(errs, fmt.Errorf("delivery.dead_letter_limit: must be positive, got %d", d.DeadLetterLimit))
+	}
+	if d.DeadLetterRetention == 0 {
+		d.DeadLetterRetention = DefaultDeadLetterRetention
+	}
+	// Dead letters past their retention are deleted once an hour.
+	if r := time.Duration(d.DeadLetterRetention); r < time.Hour {
+		errs = append(errs, fmt.Errorf("delivery.dead_letter_retention: must be at least 1h, got %s", d.DeadLetterRetention))
+	}
+	return errs
 }
 
 // Interactions configures the built-in buttons.
@@ -189,6 +243,48 @@ type Interactions struct {
 	DedupTTL          model.Duration `yaml:"dedup_ttl,omitempty"`
 	ReconcileInterval model.Duration `yaml:"reconcile_interval,omitempty"`
 	AuditFile         string         `yaml:"audit_file,omitempty"`
+	// ApprovalWindow is how long a runbook action's approval counts toward
+	// the round that runs it (default interact.DefaultApprovalWindow).
+	ApprovalWindow model.Duration `yaml:"approval_window,omitempty"`
+	// ResolveTimeout is how long Alertmanager must have run, or a silenced
+	// group's alerts have been missing from it, before the reconciler
+	// takes their absence for resolution (default
+	// interact.DefaultResolveTimeout).
+	ResolveTimeout model.Duration `yaml:"resolve_timeout,omitempty"`
+}
+
+// validateReconcile fills in the resolve timeout and checks the
+// acknowledgement silence's length against the reconcile interval.
+func (in *Interactions) validateReconcile() []error {
+	if in.ResolveTimeout == 0 {
+		in.ResolveTimeout = model.Duration(interact.DefaultResolveTimeout)
+	}
+	// The reconciler extends an acknowledgement silence once it ends within
+	// two reconcile intervals; a shorter one is extended on every pass, and
+	// one missed pass (Alertmanager unavailable) can let it lapse.
+	if ack, every := time.Duration(in.AckDuration), time.Duration(in.ReconcileInterval); in.AckMode == interact.AckModeSilence && ack <= 2*every {
+		return []error{fmt.Errorf("interactions.ack_duration: must be longer than twice interactions.reconcile_interval (%s), got %s: "+
+			"the acknowledgement silence is extended when it ends within two reconcile intervals", model.Duration(2*every), in.AckDuration)}
+	}
+	return nil
+}
+
+// validateClickWindows checks the de-duplication TTL and fills in and checks
+// the approval window.
+func (in *Interactions) validateClickWindows() []error {
+	var errs []error
+	if d := time.Duration(in.DedupTTL); d < interact.MinDedupTTL {
+		errs = append(errs, fmt.Errorf("interactions.dedup_ttl: must be at least %s, longer than the 5 minutes in which Slack's signature check accepts a replayed request, got %s",
+			model.Duration(interact.MinDedupTTL), in.DedupTTL))
+	}
+	if in.ApprovalWindow == 0 {
+		in.ApprovalWindow = model.Duration(interact.DefaultApprovalWindow)
+	}
+	if d := time.Duration(in.ApprovalWindow); d < interact.MinApprovalWindow || d > interact.MaxApprovalWindow {
+		errs = append(errs, fmt.Errorf("interactions.approval_window: must be between %s and %s, got %s",
+			model.Duration(interact.MinApprovalWindow), model.Duration(interact.MaxApprovalWindow), in.ApprovalWindow))
+	}
+	return errs
 }
 
 // Defaults.
@@ -293,6 +389,9 @@ func (c *Config) validate() error {
 		}
 		if r.KeyPrefix == "" {
 			r.KeyPrefix = "amslack:"
+		}
+		if err := r.checkTimeout(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 
@@ -437,6 +536,7 @@ func (c *Config) validate() error {
 	if d.Retention == 0 {
 		d.Retention = model.Duration(7 * 24 * time.Hour)
 	}
+	errs = append(errs, d.validateDeadLetters()...)
 
 	in := &c.Interactions
 	for name, r := range map[string]*interact.Rule{"interactions.silence": in.Silence, "interactions.ack": in.Ack} {
@@ -469,6 +569,8 @@ func (c *Config) validate() error {
 	if in.ReconcileInterval == 0 {
 		in.ReconcileInterval = model.Duration(time.Minute)
 	}
+	errs = append(errs, in.validateClickWindows()...)
+	errs = append(errs, in.validateReconcile()...)
 
 	if err := interact.ValidateActions(c.Actions); err != nil {
 		errs = append(errs, err)
