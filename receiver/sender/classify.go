@@ -16,7 +16,10 @@ import (
 // made in one place, rather than string matching spread over the sender.
 type Class int
 
-// Classes of Slack failures, per SLACK.md's error table.
+// Classes of Slack failures. Web API errors arrive as HTTP 200 with
+// {"ok":false,"error":…}; each method's reference page on docs.slack.dev
+// lists its errors, and https://docs.slack.dev/apis/web-api/rate-limits
+// the 429.
 const (
 	// Retry: wait (Retry-After, else exponential backoff) and send again.
 	Retry Class = iota
@@ -68,7 +71,8 @@ func (f *Failure) SlackDown() bool {
 }
 func (f *Failure) Unwrap() error { return f.Err }
 
-// shrinkable and permanent are Slack's error strings by class (SLACK.md).
+// shrinkable and permanent are Slack's error strings by class, from the
+// error tables of chat.postMessage and chat.update on docs.slack.dev.
 var (
 	shrinkable = map[string]bool{
 		"invalid_blocks": true, "invalid_blocks_format": true, "msg_blocks_too_long": true, "msg_too_long": true,

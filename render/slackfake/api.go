@@ -120,7 +120,7 @@ func (s *Server) dispatch(r *http.Request, c *call, perr error) reply {
 	}
 	if secs := s.admit(c.now, c.req, scopes...); secs > 0 {
 		// Slack's Web API says "ratelimited"; its webhooks say
-		// "rate_limited" (SLACK.md, "Rate limits").
+		// "rate_limited" (https://docs.slack.dev/apis/web-api/rate-limits).
 		rep := slackError(http.StatusTooManyRequests, "ratelimited")
 		rep.retryAfter = secs
 		return rep
@@ -274,8 +274,8 @@ func (s *Server) getPermalink(c *call) reply {
 	})
 }
 
-// triggerTTL is how long a trigger_id stays valid (SLACK.md,
-// "Interactivity": 3 seconds, once only).
+// triggerTTL is how long a trigger_id stays valid: 3 seconds, once only
+// (https://docs.slack.dev/interactivity/handling-user-interaction).
 const triggerTTL = 3 * time.Second
 
 // viewsOpen implements views.open.

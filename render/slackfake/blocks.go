@@ -9,7 +9,7 @@ import (
 )
 
 // Limits of Block Kit as Slack documents them on docs.slack.dev (block and
-// element reference pages); the table in SLACK.md lists the same numbers.
+// element reference pages, https://docs.slack.dev/reference/block-kit).
 // The checker in this file reads the raw JSON on purpose, without the
 // project's renderer types, so that it catches the renderer's mistakes
 // instead of repeating them.

@@ -76,7 +76,8 @@ type Options struct {
 }
 
 // SlackRateLimits returns Options with the rate limits Slack documents for
-// the methods amslack calls (SLACK.md, "Rate limits"); "several hundred
+// the methods amslack calls (https://docs.slack.dev/apis/web-api/rate-limits
+// and each method's tier on its reference page); "several hundred
 // messages per minute" for the workspace is taken as 300.
 func SlackRateLimits() Options {
 	return Options{

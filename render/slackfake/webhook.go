@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Response URL limits (SLACK.md, "Interactivity"): up to 5 posts within 30
-// minutes of the interaction.
+// Response URL limits: up to 5 posts within 30 minutes of the interaction
+// (https://docs.slack.dev/interactivity/handling-user-interaction).
 const (
 	responseURLUses = 5
 	responseURLTTL  = 30 * time.Minute
@@ -43,8 +43,8 @@ func plainError(status int, code string) reply {
 }
 
 // serveWebhook handles a post to an incoming webhook. Webhooks answer in
-// plain text: "ok", or an error string with a 4xx status (SLACK.md,
-// "Incoming webhooks").
+// plain text: "ok", or an error string with a 4xx status
+// (https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks).
 func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request, id string) {
 	s.serveJSONPost(w, r, MethodWebhook, func(req *Request) { req.Channel = s.webhooks[id] },
 		func(now time.Time, p params, valid bool, req *Request, after *func()) reply {
@@ -119,8 +119,8 @@ func (s *Server) webhook(now time.Time, id string, p params, valid bool, req *Re
 	return reply{status: http.StatusOK, plain: "ok"}
 }
 
-// webhookRateLimited is a webhook's 429 (observed body, SLACK.md "Rate
-// limits").
+// webhookRateLimited is a webhook's 429. Slack documents the status and
+// Retry-After; the body is the one clients observe.
 func webhookRateLimited(secs int) reply {
 	return reply{
 		status:     http.StatusTooManyRequests,
