@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
@@ -216,6 +217,34 @@ func (h *Handler) silenceMatchersFor(g store.Group) ([]amclient.Matcher, error) 
 	return amclient.EqualMatchers(ls), nil
 }
 
+// maxMatchersNote bounds, in characters, the matchers that a thread note
+// lists; a group's common labels may be many and long.
+const maxMatchersNote = 1000
+
+// matchersText writes matchers as Alertmanager writes them,
+// alertname="DiskFull", cluster="prod", cut to maxMatchersNote characters.
+// It is not escaped.
+func matchersText(ms []amclient.Matcher) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		t := labels.MatchEqual
+		switch {
+		case m.IsRegex && m.IsEqual:
+			t = labels.MatchRegexp
+		case m.IsRegex:
+			t = labels.MatchNotRegexp
+		case !m.IsEqual:
+			t = labels.MatchNotEqual
+		}
+		parts[i] = (&labels.Matcher{Type: t, Name: m.Name, Value: m.Value}).String()
+	}
+	s := strings.Join(parts, ", ")
+	if r := []rune(s); len(r) > maxMatchersNote {
+		s = string(r[:maxMatchersNote-1]) + "…"
+	}
+	return s
+}
+
 // createdBy is the silence author: Slack names change, ids do not, so both
 // are kept.
 func createdBy(u render.User) string {
@@ -314,7 +343,9 @@ func (h *Handler) silence(ctx context.Context, c click, g store.Group) outcome {
 			h.logger.Warn("cannot expire replaced silence", "silence_id", replaced, "err", err)
 		}
 	}
-	h.refresh(ctx, g.Key, g.Route, mrkdwnf("🔕 Silenced by %s for %s, until %s", userMention(c.user), model.Duration(d), formatUntil(until)))
+	// The note says what was silenced: the matchers come from the group's
+	// labels, which may be narrower or wider than what people expect.
+	h.refresh(ctx, g.Key, g.Route, mrkdwnf("🔕 Silenced by %s for %s, until %s: %s", userMention(c.user), model.Duration(d), formatUntil(until), matchersText(ms)))
 	return outcome{
 		text:      mrkdwnf("Silenced for %s, until %s (silence %s).", model.Duration(d), formatUntil(until), id),
 		result:    "silenced until " + until.UTC().Format(time.RFC3339),

@@ -141,7 +141,7 @@ func (h *Handler) runAction(ctx context.Context, c click, g store.Group, a *Acti
 
 	key := runbook.IdempotencyKey(c.team, c.channel, c.ts, a.ID, round)
 	resp, err := h.caller.call(ctx, a, key, runbookRequest(c, g, a.ID, key, approvers))
-	res := render.Result{Action: a.ID, By: c.user, At: h.now(), OK: err == nil && resp.OK, Detail: truncate(resp.Detail, maxDetail)}
+	res := render.Result{Action: a.ID, By: c.user, At: h.now(), OK: err == nil && resp.OK, Detail: truncate(resp.Detail, maxDetail), Approvers: approvers}
 	if err != nil {
 		res.Detail = truncate(err.Error(), maxDetail)
 	}

@@ -202,7 +202,11 @@ func stateBlock(g *group) slack.Block {
 			detail = d
 		}
 		a := findAction(g.in.Options.Actions, r.Action)
-		lines = append(lines, icon+" "+actionLabel(a, r.Action)+" by "+who(r.By)+": "+clipEscaped(detail, capStateLine/2))
+		by := r.Approvers
+		if len(by) == 0 {
+			by = []User{r.By}
+		}
+		lines = append(lines, icon+" "+actionLabel(a, r.Action)+" by "+whoList(by)+": "+clipEscaped(detail, capStateLine/2))
 	}
 	if len(lines) == 0 {
 		return nil
@@ -285,6 +289,35 @@ func who(u User) string {
 		return "<@" + u.ID + ">"
 	}
 	return clipEscaped(cmp.Or(oneLine(u.Name), oneLine(u.ID), "someone"), capUserName)
+}
+
+// whoList names users as who does, "a, b and c", the first maxUsersShown
+// of them and then how many more.
+func whoList(users []User) string {
+	names := make([]string, 0, min(len(users), maxUsersShown))
+	for _, u := range users[:min(len(users), maxUsersShown)] {
+		names = append(names, who(u))
+	}
+	if len(users) > maxUsersShown {
+		return strings.Join(names, ", ") + " and " + fmt.Sprint(len(users)-maxUsersShown) + " more"
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// plainName names u in plain_text, which shows no mentions: u's name, else
+// an id that is not a Slack user id and that who would show as a name; ""
+// when there is neither.
+func plainName(u User) string {
+	if n := oneLine(u.Name); n != "" {
+		return clip(n, capUserName)
+	}
+	if id := oneLine(u.ID); id != "" && !isUserID(id) {
+		return clip(id, capUserName)
+	}
+	return ""
 }
 
 // isUserID reports whether s has the shape of a Slack user id (U0123ABCD,

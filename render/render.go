@@ -161,7 +161,13 @@ type group struct {
 	firing    int    // firing alerts in the list
 	start     time.Time
 	end       time.Time
-	tx        *templateRun // nil without templates
+	// order lists the indexes of the alerts in the order of the alert
+	// list: firing first, then by labels.
+	order []int
+	// hint is the built-in action hint (hintText), not escaped; shared is
+	// hint on one line when every alert it sums up says just that, else "".
+	hint, shared string
+	tx           *templateRun // nil without templates
 }
 
 func newGroup(in Input) *group {
@@ -182,6 +188,12 @@ func newGroup(in Input) *group {
 		if !a.EndsAt.IsZero() && a.EndsAt.After(g.end) {
 			g.end = a.EndsAt
 		}
+	}
+	g.order = listOrder(g.data.Alerts)
+	var all bool
+	g.hint, all = hintText(g)
+	if all {
+		g.shared = oneLine(g.hint)
 	}
 	// The title template sees the built-in title; every later part sees the
 	// title as the message shows it.
@@ -283,12 +295,31 @@ func severityLabel(s string) string {
 	return "⚪ *" + clipEscaped(titleCase(s), capSeverity) + "*"
 }
 
-// headerBlock shows the title and the state of the group.
+// headerBlock shows the title and the state of the group: firing,
+// handled (acknowledged or silenced, which change the icon and the words so
+// that a handled group reads as such at a glance) or resolved. A header is
+// plain_text, which shows no mentions and no date tokens: people are named
+// by name and times are in UTC.
 func headerBlock(g *group) slack.Block {
 	prefix, suffix := "🔥 ", " — firing"
+	st := g.in.State
 	switch {
 	case g.resolved:
 		prefix, suffix = "✅ ", " — resolved"
+	case st.Acked != nil:
+		prefix, suffix = "👀 ", " — acknowledged"
+		if n := plainName(st.Acked.By); n != "" {
+			suffix = " — " + n + " is on it"
+		}
+		if st.Silenced != nil {
+			suffix += ", silenced" + at(" until ", st.Silenced.Until, g.in.Now)
+		}
+	case st.Silenced != nil:
+		prefix, suffix = "🔕 ", " — silenced"
+		if n := plainName(st.Silenced.By); n != "" {
+			suffix += " by " + n
+		}
+		suffix += at(" until ", st.Silenced.Until, g.in.Now)
 	case g.firing > 0:
 		suffix = fmt.Sprintf(" — %d firing", g.firing)
 	}
@@ -296,7 +327,12 @@ func headerBlock(g *group) slack.Block {
 	return slack.NewHeaderBlock(plainText(prefix+title+suffix), slack.HeaderBlockOptionBlockID(blockHeader))
 }
 
-// statusText says how long the group has been firing, or how long it fired.
+// handled reports whether someone has acknowledged or silenced the group.
+func handled(st State) bool { return st.Acked != nil || st.Silenced != nil }
+
+// statusText says since when the group has been firing, or how long it
+// fired. The start is a date token rather than a duration, which would be
+// wrong as soon as it was posted.
 func statusText(g *group) string {
 	if g.resolved {
 		if g.start.IsZero() || g.end.IsZero() || g.end.Before(g.start) {
@@ -304,21 +340,36 @@ func statusText(g *group) string {
 		}
 		return "Resolved after " + humanDuration(g.end.Sub(g.start))
 	}
-	if g.start.IsZero() || g.in.Now.IsZero() {
+	if g.start.IsZero() {
 		return "Firing"
 	}
-	return "Firing for " + humanDuration(g.in.Now.Sub(g.start))
+	return "Firing since " + slackDate(g.start)
 }
 
-// statusBlock shows severity, status and, while firing, the mention the
-// route configures for the severity. note, if any, goes on a second line.
+// slackDate writes t as Slack's date token, which each reader's client
+// shows in their own time zone ("today 14:12", "Nov 28 09:00"), and clients
+// that cannot read it as the fallback, t in UTC
+// (https://api.slack.com/reference/surfaces/formatting#date-formatting).
+// A time before 1970 has no token and is written in UTC.
+func slackDate(t time.Time) string {
+	fallback := t.UTC().Format("2006-01-02 15:04 UTC")
+	if t.Unix() < 0 {
+		return fallback
+	}
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), fallback)
+}
+
+// statusBlock shows severity, status and the mention the route configures
+// for the severity. The mention calls people to a new alert, so only the
+// first post of a group that is firing and not handled has it. note, if
+// any, goes on a second line.
 func statusBlock(g *group, note string) slack.Block {
 	label, ok := g.tx.severity()
 	if !ok {
 		label = severityLabel(g.severity)
 	}
 	s := label + " · " + statusText(g)
-	if m := oneLine(g.in.Options.Mentions[g.severity]); m != "" && !g.resolved {
+	if m := oneLine(g.in.Options.Mentions[g.severity]); m != "" && !g.resolved && !g.in.Update && !handled(g.in.State) {
 		// Mentions come from configuration and are mrkdwn on purpose
 		// (<!here>, <!subteam^…>), so they are cut but not escaped.
 		s += " " + clip(m, capMention)
@@ -433,15 +484,115 @@ func annotation(d *template.Data, keys ...string) string {
 	return ""
 }
 
-func hintText(d *template.Data) string {
-	return annotation(d, annotActionHint, annotSummary, annotDesc)
+// hintText is the built-in action hint, not escaped: the first of the
+// action_hint, summary and description annotations that is common to the
+// group; else what the alerts say, each by the first of those annotations
+// it has, joined by joinHints. While alerts fire, only firing ones are
+// summed up. all reports whether every one of them says the hint.
+func hintText(g *group) (hint string, all bool) {
+	keys := []string{annotActionHint, annotSummary, annotDesc}
+	for _, k := range keys {
+		if v := strings.TrimSpace(g.data.CommonAnnotations[k]); v != "" {
+			return v, true
+		}
+	}
+	alerts := g.data.Alerts
+	onlyFiring := !g.resolved && g.firing > 0
+	var hints []string
+	n := 0
+	for _, i := range g.order {
+		a := &alerts[i]
+		if onlyFiring && a.Status != "firing" {
+			continue
+		}
+		n++
+		for _, k := range keys {
+			if v := strings.TrimSpace(a.Annotations[k]); v != "" {
+				hints = append(hints, v)
+				break
+			}
+		}
+	}
+	same := len(hints) == n && !slices.ContainsFunc(hints, func(h string) bool { return h != hints[0] })
+	return joinHints(n, hints), same && n > 0
+}
+
+// joinHints summarizes what n alerts say, hints in the order of the alert
+// list, so that it names every alert rather than the first:
+//
+//	Disk almost full on db-1                 (all say the same)
+//	Disk almost full on db-1, db-2           (they differ in one word)
+//	3 alerts: Disk 91% full; Disk 95% full   (otherwise)
+//
+// Past maxNamesListed different words or hints, it ends in "…and N more".
+func joinHints(n int, hints []string) string {
+	var distinct []string
+	seen := map[string]bool{}
+	for _, h := range hints {
+		if !seen[h] {
+			seen[h] = true
+			distinct = append(distinct, h)
+		}
+	}
+	switch len(distinct) {
+	case 0:
+		return ""
+	case 1:
+		return distinct[0]
+	}
+	listed := func(items []string, sep string) string {
+		if len(items) <= maxNamesListed {
+			return strings.Join(items, sep)
+		}
+		return strings.Join(items[:maxNamesListed], sep) + " " + more(len(items)-maxNamesListed)
+	}
+	if prefix, words, suffix, ok := oneWordApart(distinct); ok {
+		return strings.TrimSpace(prefix + " " + listed(words, ", ") + " " + suffix)
+	}
+	for i, h := range distinct {
+		distinct[i] = clip(oneLine(h), capAlertSummary)
+	}
+	return plural(n, "alert", "alerts") + ": " + listed(distinct, "; ")
+}
+
+// oneWordApart reports whether the texts have the same number of words, at
+// least two, and differ in the word at one place only; it returns the words
+// before that place, the word of each text and the words after.
+func oneWordApart(texts []string) (prefix string, words []string, suffix string, ok bool) {
+	split := make([][]string, len(texts))
+	for i, t := range texts {
+		split[i] = strings.Fields(t)
+		if len(split[i]) != len(split[0]) || len(split[i]) < 2 {
+			return "", nil, "", false
+		}
+	}
+	first := split[0]
+	diff := -1
+	for w := range first {
+		for _, ws := range split[1:] {
+			if ws[w] != first[w] {
+				if diff >= 0 && diff != w {
+					return "", nil, "", false
+				}
+				diff = w
+			}
+		}
+	}
+	if diff < 0 {
+		return "", nil, "", false
+	}
+	words = make([]string, len(split))
+	for i, ws := range split {
+		words[i] = clip(ws[diff], capLineValue)
+	}
+	return strings.Join(first[:diff], " "), words, strings.Join(first[diff+1:], " "), true
 }
 
 // hintBlock shows what to do about the group, or what it is about.
 func hintBlock(g *group) slack.Block {
 	h, ok := g.tx.hint()
 	if !ok {
-		h = clipEscaped(hintText(g.data), budgetHint)
+		h = clipEscaped(g.hint, budgetHint)
 	}
 	if h == "" {
 		return nil
@@ -490,17 +641,27 @@ func alertSummary(a *template.Alert) string {
 	return ""
 }
 
+// listSummary is the summary that the alert list shows for a: its summary,
+// or "" when the group's hint says just that for every alert.
+func (g *group) listSummary(a *template.Alert) string {
+	if s := alertSummary(a); s != g.shared {
+		return s
+	}
+	return ""
+}
+
 // alertLine is one alert in the list: status, what sets it apart, its
-// summary and a link to its source. It is at most about 920 runes.
-func alertLine(a *template.Alert, common template.KV) string {
+// summary as listSummary has it, and a link to its source. It is at most
+// about 920 runes.
+func alertLine(g *group, a *template.Alert) string {
 	var b strings.Builder
 	if a.Status == "firing" {
 		b.WriteString("🔥 ")
 	} else {
 		b.WriteString("✅ ")
 	}
-	ident := alertIdent(a, common)
-	sum := alertSummary(a)
+	ident := alertIdent(a, g.data.CommonLabels)
+	sum := g.listSummary(a)
 	if ident == "" && sum == "" {
 		ident = alertName(a)
 	}
@@ -520,20 +681,42 @@ func alertLine(a *template.Alert, common template.KV) string {
 
 // alertsBlock lists the alerts, firing first, within limit runes.
 func alertsBlock(g *group, limit int) slack.Block {
-	alerts := g.data.Alerts
+	alerts, order := g.data.Alerts, g.order
 	if len(alerts) == 0 && g.truncated == 0 {
 		return nil
 	}
+	var text string
+	if g.tx.defines(partAlertLine) {
+		sorted := make([]*template.Alert, len(order))
+		for k, i := range order {
+			sorted[k] = &alerts[i]
+		}
+		lines := g.tx.alertLines(sorted)
+		text = fitLines(len(lines), func(i int) string { return lines[i] }, g.truncated, limit)
+	} else {
+		text = fitLines(len(order), func(i int) string {
+			return alertLine(g, &alerts[order[i]])
+		}, g.truncated, limit)
+	}
+	if text == "" {
+		return nil
+	}
+	return slack.NewSectionBlock(mrkdwn(text), nil, nil, slack.SectionBlockOptionBlockID(blockAlerts))
+}
+
+// listOrder returns the indexes of alerts in the order of the alert list:
+// firing first, then by labels, then by fingerprint.
+func listOrder(alerts template.Alerts) []int {
 	type entry struct {
 		i      int
 		firing bool
 		key    string
 	}
-	order := make([]entry, len(alerts))
+	entries := make([]entry, len(alerts))
 	for i := range alerts {
-		order[i] = entry{i: i, firing: alerts[i].Status == "firing", key: labelsKey(alerts[i].Labels)}
+		entries[i] = entry{i: i, firing: alerts[i].Status == "firing", key: labelsKey(alerts[i].Labels)}
 	}
-	slices.SortStableFunc(order, func(a, b entry) int {
+	slices.SortStableFunc(entries, func(a, b entry) int {
 		if a.firing != b.firing {
 			if a.firing {
 				return -1
@@ -542,23 +725,11 @@ func alertsBlock(g *group, limit int) slack.Block {
 		}
 		return cmp.Or(strings.Compare(a.key, b.key), strings.Compare(alerts[a.i].Fingerprint, alerts[b.i].Fingerprint))
 	})
-	var text string
-	if g.tx.defines(partAlertLine) {
-		sorted := make([]*template.Alert, len(order))
-		for k, e := range order {
-			sorted[k] = &alerts[e.i]
-		}
-		lines := g.tx.alertLines(sorted)
-		text = fitLines(len(lines), func(i int) string { return lines[i] }, g.truncated, limit)
-	} else {
-		text = fitLines(len(order), func(i int) string {
-			return alertLine(&alerts[order[i].i], g.data.CommonLabels)
-		}, g.truncated, limit)
+	order := make([]int, len(entries))
+	for k, e := range entries {
+		order[k] = e.i
 	}
-	if text == "" {
-		return nil
-	}
-	return slack.NewSectionBlock(mrkdwn(text), nil, nil, slack.SectionBlockOptionBlockID(blockAlerts))
+	return order
 }
 
 // labelsKey writes labels sorted by name, for ordering alerts. It is
@@ -755,7 +926,7 @@ func fallbackText(g *group) string {
 	if g.severity != "none" {
 		b.WriteString(" (" + clip(g.severity, capSeverity) + ")")
 	}
-	if h := oneLine(hintText(g.data)); h != "" {
+	if h := oneLine(g.hint); h != "" {
 		b.WriteString(" — " + clip(h, capTextSummary))
 	}
 	return clipEscaped(b.String(), maxText)

@@ -223,9 +223,11 @@ func (d *TemplateData) Title() string { return d.g.title }
 func (d *TemplateData) Severity() string { return d.g.severity }
 
 // Hint is the built-in action hint, not escaped: the first non-blank of the
-// action_hint, summary and description annotations, among the common
-// annotations, else among the first alert's.
-func (d *TemplateData) Hint() string { return hintText(d.g.data) }
+// action_hint, summary and description annotations among the common
+// annotations; else what the alerts (the firing ones, while any fire) say
+// by those annotations, naming each: "Disk almost full on db-1, db-2" when
+// they differ in one word, "3 alerts: …; …" otherwise.
+func (d *TemplateData) Hint() string { return d.g.hint }
 
 // Annotation is the annotation key of the group, trimmed: the common
 // annotation, else the first alert's.
@@ -275,6 +277,11 @@ func (a *TemplateAlert) Ident() string { return alertIdent(&a.Alert, a.Group.Com
 // Summary is the alert's summary annotation, else its description, on one
 // line and not escaped.
 func (a *TemplateAlert) Summary() string { return alertSummary(&a.Alert) }
+
+// ListSummary is the summary that the built-in alert line shows: Summary,
+// or "" when the group's hint says just that for every alert, so that it is
+// not said twice.
+func (a *TemplateAlert) ListSummary() string { return a.Group.g.listSummary(&a.Alert) }
 
 // Name names the alert when no label sets it apart: its alertname, else its
 // fingerprint, not escaped.
@@ -472,7 +479,7 @@ func (r *templateRun) alertLines(alerts []*template.Alert) []string {
 	for _, a := range alerts {
 		out, ok := r.exec(partAlertLine, &TemplateAlert{Alert: *a, Group: r.data})
 		if !ok {
-			lines = append(lines, alertLine(a, r.data.CommonLabels))
+			lines = append(lines, alertLine(r.data.g, a))
 			continue
 		}
 		if l := cutMrkdwn(strings.TrimSpace(out), capAlertLine); l != "" {

@@ -190,7 +190,7 @@ func TestCustomTemplatesParts(t *testing.T) {
 	if got, want := headerText(t, m), "🔥 [PROD] DiskFull — 2 firing"; got != want {
 		t.Errorf("header = %q, want %q", got, want)
 	}
-	if got, want := sectionText(t, m, blockStatus), ":rotating_light: *P1* · Firing for 17m"; got != want {
+	if got, want := sectionText(t, m, blockStatus), ":rotating_light: *P1* · Firing since <!date^1795961522^{date_short_pretty} {time}|2026-11-29 14:12 UTC>"; got != want {
 		t.Errorf("status = %q, want %q", got, want)
 	}
 	wantAlerts := strings.Join([]string{
@@ -219,7 +219,7 @@ func TestCustomTemplatesParts(t *testing.T) {
 	if diff := cmp.Diff(contextTexts(m, blockLinks), wantLinks); diff != "" {
 		t.Errorf("links (-got +want):\n%s", diff)
 	}
-	if got, want := m.Text, "2 firing: [PROD] DiskFull — Disk almost full on db-1"; got != want {
+	if got, want := m.Text, "2 firing: [PROD] DiskFull — Disk almost full on db-1, db-2"; got != want {
 		t.Errorf("text = %q, want %q", got, want)
 	}
 }
@@ -385,7 +385,7 @@ func TestTemplateOutput(t *testing.T) {
 			tmpl: `{{ define "amslack.severity" }}<!here> *{{ .Severity }}* & <https://x|y>{{ end }}
 {{ define "amslack.text" }}<!channel> {{ .Title }} for {{ routeLabels "team" }}{{ end }}`,
 			check: func(t *testing.T, m Message) {
-				if got, want := sectionText(t, m, blockStatus), "<!here> *none* & <https://x|y> · Firing for 1h 30m"; got != want {
+				if got, want := sectionText(t, m, blockStatus), "<!here> *none* & <https://x|y> · Firing since <!date^1795957200^{date_short_pretty} {time}|2026-11-29 13:00 UTC>"; got != want {
 					t.Errorf("status = %q, want %q", got, want)
 				}
 				if got, want := m.Text, "<!channel> Down for web"; got != want {

@@ -38,8 +38,16 @@ type Input struct {
 	State State
 	// Options are the matching route's rendering options.
 	Options Options
-	// Now is the time of rendering, for durations such as "firing for 23m".
+	// Now is the time of rendering: templates' now and since read it, and
+	// times on another day than Now's show their date. How long a group has
+	// been firing is not computed from it: the message shows since when, as
+	// a Slack date token that stays true.
 	Now time.Time
+	// Update is set when the rendering follows a message already posted for
+	// the group: an edit of it, or a new message in its place. The route's
+	// mention, which calls people to a new alert, is left out then; it is
+	// also left out while someone has acknowledged or silenced the group.
+	Update bool
 }
 
 // State is what people did to an alert group through Slack.
@@ -82,6 +90,9 @@ type Result struct {
 	At     time.Time `json:"at"`
 	OK     bool      `json:"ok"`
 	Detail string    `json:"detail,omitempty"`
+	// Approvers are the people whose approvals ran the action, in order;
+	// By is the last of them. A result recorded without them names By.
+	Approvers []User `json:"approvers,omitempty"`
 }
 
 // Options are a route's rendering options.

@@ -48,7 +48,7 @@ type RouteOptions struct {
 
 // Limits are the rates amslack keeps to. Slack's own limits are per method
 // and per workspace in per-minute windows, plus about one message per
-// second per channel (SLACK.md, "Rate limits").
+// second per channel (https://docs.slack.dev/apis/web-api/rate-limits).
 type Limits struct {
 	// ChannelRate is calls per second to one channel, ChannelBurst the
 	// burst on top.
@@ -518,9 +518,12 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		// resolved: what people did to the old incident does not carry over.
 		state = render.State{}
 	}
+	// Only a group's first message carries the route's mention. Updates,
+	// a message posted again in place of a deleted one and, for incoming
+	// webhooks, each later message follow one that called people already.
 	in := render.Input{
 		Group: msg.Data, GroupKey: msg.GroupKey, TruncatedAlerts: msg.TruncatedAlerts,
-		State: state, Options: ro.Render, Now: now,
+		State: state, Options: ro.Render, Now: now, Update: !fresh,
 	}
 	alerts := alertStates(msg)
 	// The entry's calls take their turn at the limits shared by all
