@@ -128,3 +128,17 @@ func terminalSafe(s string) string {
 	}
 	return s
 }
+
+// deadLetterID is the ID argument of dlq retry and dlq drop.
+type deadLetterID uint64
+
+func (id *deadLetterID) Set(s string) error {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n == 0 {
+		return fmt.Errorf("%q is not a dead-letter ID: IDs are positive whole numbers, as \"amslack dlq list\" shows in its ID column", s)
+	}
+	*id = deadLetterID(n)
+	return nil
+}
+
+func (id *deadLetterID) String() string { return strconv.FormatUint(uint64(*id), 10) }

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -94,14 +94,23 @@ func (a *App) newInteract(cfg *config.Config, s *secrets, client *slack.Client) 
 // hold the state of Slack's rate limits; the buttons must stay those the
 // handler knows.
 func (a *App) keepRestartOnly(old, cur *config.Config) {
-	changed := !reflect.DeepEqual(old.Interactions, cur.Interactions) ||
-		!reflect.DeepEqual(old.Actions, cur.Actions) ||
-		!reflect.DeepEqual(old.Delivery, cur.Delivery) ||
-		old.Alertmanager != cur.Alertmanager ||
-		old.Webhook.DedupWindow != cur.Webhook.DedupWindow ||
-		old.Slack != cur.Slack
-	if changed {
-		a.logger.Warn("Changes to slack, alertmanager, actions, interactions, delivery and webhook.dedup_window apply after a restart; the running values stay until then")
+	var changed []string
+	for _, c := range []struct {
+		key      string
+		old, cur any
+	}{
+		{"slack", old.Slack, cur.Slack},
+		{"alertmanager", old.Alertmanager, cur.Alertmanager},
+		{"webhook.dedup_window", old.Webhook.DedupWindow, cur.Webhook.DedupWindow},
+		{"delivery", old.Delivery, cur.Delivery},
+		{"interactions", old.Interactions, cur.Interactions},
+		{"actions", old.Actions, cur.Actions},
+	} {
+		changed = append(changed, config.ChangedKeys(c.key, c.old, c.cur)...)
+	}
+	if len(changed) > 0 {
+		// The keys only: their values may be secrets.
+		a.logger.Warn("Changed keys apply after a restart; the running values stay until then", "keys", strings.Join(changed, ", "))
 	}
 	cur.Interactions, cur.Actions, cur.Delivery = old.Interactions, old.Actions, old.Delivery
 	cur.Alertmanager, cur.Slack = old.Alertmanager, old.Slack

@@ -30,6 +30,7 @@ import (
 	"github.com/amslack/amslack/receiver/outbox"
 	"github.com/amslack/amslack/render"
 	"go.yaml.in/yaml/v2"
+	yaml3 "go.yaml.in/yaml/v3"
 )
 
 // Config is the whole configuration file.
@@ -56,6 +57,10 @@ type Config struct {
 	// templates is the compiled template set; nil when the configuration
 	// names no template.
 	templates *texttemplate.Template
+	// file is the file the configuration was loaded from, and doc its node
+	// tree, for the lines of problems found after loading.
+	file string
+	doc  *yaml3.Node
 }
 
 // Slack modes.
@@ -302,8 +307,9 @@ func Load(path string) (*Config, error) {
 	}
 	cfg, err := parse(b, filepath.Dir(path))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, inFile(path, err)
 	}
+	cfg.file = path
 	for i := range cfg.Actions {
 		cfg.Actions[i].SetDirectory(cfg.dir)
 	}
@@ -318,20 +324,39 @@ func Parse(b []byte) (*Config, error) {
 	return parse(b, "")
 }
 
-// parse is Parse with relative paths taken from dir.
+// parse is Parse with relative paths taken from dir. Its error holds a
+// Problem for each thing wrong, in the order of the document's lines: the
+// parts that do not decode are left out, so that the rest is validated in
+// the same pass.
 func parse(b []byte, dir string) (*Config, error) {
 	cfg := &Config{dir: dir}
-	if err := yaml.UnmarshalStrict(b, cfg); err != nil {
-		return nil, err
+	doc, problems := decode(b, cfg)
+	if doc == nil {
+		return nil, joinProblems(problems)
 	}
-	if err := cfg.validate(); err != nil {
-		return nil, err
+	reported := make([]string, 0, len(problems))
+	for _, p := range problems {
+		reported = append(reported, p.Key)
 	}
+	problems = append(problems, locate(doc, cfg.validate(), reported)...)
+	if len(problems) > 0 {
+		return nil, joinProblems(problems)
+	}
+	cfg.doc = doc
 	return cfg, nil
 }
 
 // channelID is the shape of a Slack conversation ID.
 var channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+
+// notChannelID says that s is not a channel ID, and where Slack shows a
+// channel's ID: the channel details' About tab, and the last element of
+// the channel's link.
+func notChannelID(s string) string {
+	return fmt.Sprintf("%q is not a Slack channel ID (like C0123456789). To find a channel's ID in Slack, "+
+		"open the channel and click its name: the ID is at the bottom of the About tab; "+
+		"or right-click the channel, choose Copy link, and take the link's last path element", s)
+}
 
 func (c *Config) validate() error {
 	var errs []error
@@ -422,7 +447,7 @@ func (c *Config) validate() error {
 
 	for _, ch := range c.AllowedChannels {
 		if !channelID.MatchString(ch) {
-			bad("allowed_channels", "%q is not a Slack channel ID (like C0123456789)", ch)
+			bad("allowed_channels", "%s", notChannelID(ch))
 		}
 	}
 
@@ -452,7 +477,7 @@ func (c *Config) validate() error {
 		case r.WebhookURL != "" && r.WebhookURLFile != "":
 			bad(key, "at most one of webhook_url and webhook_url_file may be set")
 		case r.Channel != "" && !channelID.MatchString(r.Channel):
-			bad(key+".channel", "%q is not a Slack channel ID (like C0123456789)", r.Channel)
+			bad(key+".channel", "%s", notChannelID(r.Channel))
 		case r.WebhookURL != "":
 			if err := checkURL(string(r.WebhookURL)); err != nil {
 				// The URL is a secret: name the problem, not the value.

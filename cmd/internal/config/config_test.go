@@ -53,8 +53,8 @@ func TestErrorsNameTheKey(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", "routes: [{channel: C0123456789, chanel: x}]", "field chanel not found"},
-		{"unknown top-level key", "slak: {}", "field slak not found"},
+		{"unknown key", "routes: [{channel: C0123456789, chanel: x}]", `routes[0].chanel: unknown key; did you mean "channel"?`},
+		{"unknown top-level key", "slak: {}", `slak: unknown key; did you mean "slack"?`},
 		{"bad mode", "slack: {mode: live}", `slack.mode: must be "api" or "preview", got "live"`},
 		{"bad api_url", "slack: {api_url: 'ftp://x'}", "slack.api_url:"},
 		{"token twice", "slack: {bot_token: a, bot_token_file: b}", "slack: at most one of bot_token and bot_token_file"},
@@ -275,7 +275,7 @@ func TestTemplateErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not say %q", err, tc.want)
 			}
-			if !strings.HasPrefix(err.Error(), path+": ") {
+			if !strings.HasPrefix(err.Error(), path+":") {
 				t.Errorf("error %q does not name the configuration file", err)
 			}
 		})
