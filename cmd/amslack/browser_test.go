@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"flag"
 	"fmt"
+	"image"
+	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +22,9 @@ import (
 // TestPreviewInBrowser starts amslack in preview mode with a real
 // Alertmanager, sends an alert, and uses the preview page in headless
 // Chromium: Silence → 1h creates a real silence, and a two-person approval
-// runs the example action server's restart once.
+// runs the example action server's restart once. Its final screenshot is
+// README.md's picture of the preview, examples/preview.png, and the test
+// fails when that picture no longer matches the page (checkScreenshot).
 func TestPreviewInBrowser(t *testing.T) {
 	amtest.Require(t)
 	browsertest.Chromium(t)
@@ -117,13 +124,73 @@ actions:
 		t.Errorf("the action ran %d times, want 1", n)
 	}
 
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	// The page scrolls inside a window-high layout, so a screenshot is as
+	// high as the window whatever it shows. Sized to its content, with room
+	// below for the status line, the picture grows and shrinks with the
+	// page, which is what checkScreenshot compares.
+	height, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`(() => {
+		const bottoms = [...document.querySelectorAll(".topbar *, #channels *, .sidebar *")].map((e) => e.getBoundingClientRect().bottom);
+		return Math.ceil(Math.max(...bottoms)) + 64;
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	do("fit the window to the page", chromedp.EmulateViewport(1280, height))
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(browsertest.ArtifactDir(t), "preview-end-to-end.png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", path)
+	checkScreenshot(t, shot, path)
+}
+
+// readmeScreenshot is the picture of the preview that README.md shows; it
+// is this test's final screenshot.
+var readmeScreenshot = filepath.Join("..", "..", "examples", "preview.png")
+
+var updateScreenshot = flag.Bool("update-screenshot", false, "write TestPreviewInBrowser's screenshot to examples/preview.png")
+
+// screenshotSizeTolerance is how far, as a fraction, the committed
+// screenshot's file size may be from a fresh one's. Between runs only the
+// times shown change, which moves the size of the PNG of some 96 KB by well
+// under 1 %; a line more or less changes the height, and a button or a
+// reworded block the size by several per cent.
+const screenshotSizeTolerance = 0.10
+
+// checkScreenshot compares the committed README screenshot with the fresh
+// one, fresh, saved at path: a page that has changed since it was taken
+// renders at another size. With -update-screenshot it replaces the
+// committed one instead.
+func checkScreenshot(t *testing.T, fresh []byte, path string) {
+	t.Helper()
+	const refresh = "go test ./cmd/amslack -run TestPreviewInBrowser -update-screenshot"
+	if *updateScreenshot {
+		if err := os.WriteFile(readmeScreenshot, fresh, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s; look at it before committing", readmeScreenshot)
+		return
+	}
+	committed, err := os.ReadFile(readmeScreenshot)
+	if err != nil {
+		t.Fatalf("the README screenshot: %v; create it with: %s", err, refresh)
+	}
+	size := func(b []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(b)) }
+	got, err := size(fresh)
+	if err != nil {
+		t.Fatalf("fresh screenshot: %v", err)
+	}
+	want, err := size(committed)
+	if err != nil {
+		t.Fatalf("%s: %v; refresh it with: %s", readmeScreenshot, err, refresh)
+	}
+	ratio := float64(len(fresh)) / float64(len(committed))
+	if got.Width != want.Width || got.Height != want.Height || math.Abs(ratio-1) > screenshotSizeTolerance {
+		t.Errorf("%s is stale: it is %d×%d px and %d bytes, the page now renders %d×%d px and %d bytes (%+.0f%%, tolerance ±%.0f%%; fresh picture: %s). Look at the fresh picture, then refresh it with: %s",
+			readmeScreenshot, want.Width, want.Height, len(committed), got.Width, got.Height, len(fresh), (ratio-1)*100, screenshotSizeTolerance*100, path, refresh)
+	}
 }

@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -34,17 +33,6 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
-func init() {
-	// Release builds set the version with -ldflags; a plain go build or go
-	// install still says which module version it is.
-	if version.Version == "" {
-		version.Version = "(devel)"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			version.Version = bi.Main.Version
-		}
-	}
-}
-
 // options are the process settings from flags.
 type options struct {
 	configFile      string
@@ -55,7 +43,8 @@ type options struct {
 	shutdownTimeout time.Duration
 	log             promslog.Config
 
-	checkFile string
+	checkFile    string
+	checkNoFiles bool
 
 	dlqURL, dlqUser, dlqPasswordFile string
 	dlqID                            uint64
@@ -79,15 +68,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	serve := a.Command("run", "Run amslack (the default).").Default()
 	check := a.Command("check-config", "Validate a configuration file and say what is wrong.")
 	check.Arg("file", "Configuration file (default: --config.file).").StringVar(&o.checkFile)
+	check.Flag("no-files", "Read no secret file the configuration names, to check a file away from its secrets (an example, or in CI); the keys that must be set are still checked.").BoolVar(&o.checkNoFiles)
 	dlq := a.Command("dlq", "Inspect, retry and drop dead-lettered notifications of a running amslack.")
 	dlq.Flag("amslack.url", "amslack's address.").Default("http://127.0.0.1:9097").StringVar(&o.dlqURL)
 	dlq.Flag("username", "Basic auth user of --web.config.file.").StringVar(&o.dlqUser)
 	dlq.Flag("password-file", "File holding the basic auth password.").StringVar(&o.dlqPasswordFile)
 	dlqList := dlq.Command("list", "List dead letters.")
 	dlqRetry := dlq.Command("retry", "Send a dead letter again.")
-	dlqRetry.Arg("id", "Dead letter id.").Required().Uint64Var(&o.dlqID)
+	dlqRetry.Arg("id", "Dead letter id, as amslack dlq list shows.").Required().SetValue((*deadLetterID)(&o.dlqID))
 	dlqDrop := dlq.Command("drop", "Delete a dead letter.")
-	dlqDrop.Arg("id", "Dead letter id.").Required().Uint64Var(&o.dlqID)
+	dlqDrop.Arg("id", "Dead letter id, as amslack dlq list shows.").Required().SetValue((*deadLetterID)(&o.dlqID))
 	renderCmd := addRenderCommand(a)
 
 	cmd, err := a.Parse(args)
@@ -115,7 +105,7 @@ func checkConfig(o options, stdout, stderr io.Writer) int {
 	}
 	cfg, err := config.Load(file)
 	if err == nil {
-		err = app.CheckSecrets(cfg)
+		err = cfg.Locate(app.CheckSecrets(cfg, !o.checkNoFiles))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s is not valid:\n", file)
@@ -125,6 +115,9 @@ func checkConfig(o options, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s is valid: %d routes, %d actions\n", file, len(cfg.Routes), len(cfg.Actions))
+	if o.checkNoFiles {
+		fmt.Fprintln(stdout, "Secret files were not read (--no-files).")
+	}
 	return 0
 }
 
@@ -148,6 +141,12 @@ func splitErrors(err error) []error {
 func runServer(o options, stderr io.Writer) int {
 	logger := promslog.New(&o.log)
 	logger.Info("Starting amslack", "version", version.Info(), "build_context", version.BuildContext())
+	// The container image ships no configuration, so this is the first
+	// thing a container started without one meets.
+	if _, err := os.Stat(o.configFile); errors.Is(err, os.ErrNotExist) {
+		logger.Error("Cannot start: the configuration file does not exist. Write one (examples/amslack.yml in amslack's repository is a commented example) and pass it with --config.file, or mount it at this path in a container", "file", o.configFile)
+		return 1
+	}
 
 	webCfg, err := app.LoadWebConfig(o.webConfigFile)
 	if err != nil {
@@ -224,6 +223,7 @@ func runServer(o options, stderr io.Writer) int {
 	serveErr := make(chan error, 2)
 	go func() {
 		logger.Info("Listening", "address", ln.Addr().String(), "tls", app.TLSEnabled(webCfg))
+		am.LogPreviewURL(ln.Addr(), app.TLSEnabled(webCfg))
 		serveErr <- srv.Serve(ln)
 	}()
 	if adminSrv != nil {

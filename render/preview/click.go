@@ -21,8 +21,10 @@ import (
 // carry the same).
 const appID = "A0SLACKFAKE"
 
-// Shapes of interaction payloads, as SLACK.md ("Interactivity") lists their
-// fields and Slack's captured payloads show them.
+// Shapes of interaction payloads, as Slack's reference for block_actions
+// and view_submission payloads lists their fields
+// (https://docs.slack.dev/reference/interaction-payloads) and captured
+// payloads show them.
 type (
 	teamRef struct {
 		ID     string `json:"id"`
@@ -214,7 +216,8 @@ func userOf(u slackfake.User) userRef {
 	return userRef{ID: u.ID, Username: u.Name, Name: u.Name, TeamID: slackfake.TeamID}
 }
 
-// Slack's request signing headers (SLACK.md, "Request signing").
+// Slack's request signing headers
+// (https://docs.slack.dev/authentication/verifying-requests-from-slack).
 const (
 	headerTimestamp = "X-Slack-Request-Timestamp"
 	headerSignature = "X-Slack-Signature"

@@ -129,12 +129,18 @@ type env struct {
 
 func newEnv(t *testing.T, now func() time.Time) *env {
 	t.Helper()
+	return newEnvWith(t, now, nil)
+}
+
+// newEnvWith is newEnv with the handler's options changed by opts.
+func newEnvWith(t *testing.T, now func() time.Time, opts func(*Options)) *env {
+	t.Helper()
 	e := &env{fake: slackfake.New(slackfake.Options{}), inter: &interactions{}, hook: &webhookSink{}}
 	fakeSrv := httptest.NewServer(e.fake)
 	t.Cleanup(fakeSrv.Close)
 	e.fakeURL = fakeSrv.URL
 	e.api = slack.New("xoxb-test", slack.OptionAPIURL(e.fake.APIURL(fakeSrv.URL)))
-	e.h = New(Options{
+	o := Options{
 		Fake: e.fake, BaseURL: fakeSrv.URL, SigningSecret: testSecret,
 		Interactions: e.inter, Webhook: e.hook,
 		Examples: map[string][]byte{
@@ -142,7 +148,11 @@ func newEnv(t *testing.T, now func() time.Time) *env {
 			"v035-resolved": readFile(t, "v035-resolved.json"),
 		},
 		Now: now,
-	})
+	}
+	if opts != nil {
+		opts(&o)
+	}
+	e.h = New(o)
 	e.srv = httptest.NewServer(e.h)
 	// Cleanups run last first: the event streams end before the server
 	// waits for its requests.

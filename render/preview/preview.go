@@ -3,9 +3,11 @@
 // Slack (package slackfake) received, rendered the way Slack renders Block
 // Kit, and lets a person click the buttons and selects as one of a few fake
 // users. Clicks and modal submissions become correctly signed interaction
-// payloads handed to amslack's interaction handler in process; example
-// Alertmanager payloads go to amslack's webhook handler in process. No Slack
-// workspace is involved and the page loads nothing from the network.
+// payloads handed to amslack's interaction handler in process. Example
+// notifications go as alerts to Alertmanager when one answers, which then
+// notifies amslack as in production, and otherwise to amslack's webhook
+// handler in process. No Slack workspace is involved and the page loads
+// nothing from the network.
 //
 // The handler serves these routes, mounted at /preview:
 //
@@ -22,7 +24,9 @@
 //
 // The POST endpoints answer with the status of the amslack handler they
 // called and a JSON body {"status": N, "body": "…"}; view-submit adds
-// "errors" when amslack kept the modal open with field errors. They take
+// "errors" when amslack kept the modal open with field errors, and
+// send-example a "note" saying whether the example went to Alertmanager or
+// directly to amslack. They take
 // only application/json (415 otherwise), and refuse with 403 what a page
 // of another origin sends.
 //
@@ -70,6 +74,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/amslack/amslack/interact/amclient"
 	"github.com/amslack/amslack/render/slackfake"
 )
 
@@ -100,6 +108,23 @@ type Options struct {
 	// Now is the clock for request timestamps and example payloads; nil
 	// means time.Now. amslack checks signatures against the real clock.
 	Now func() time.Time
+	// Alertmanager, when set, receives the examples' alerts as Prometheus
+	// sends them, and notifies amslack through its webhook receiver: the
+	// silences and acknowledgements made on the page then apply to alerts
+	// Alertmanager knows, and the reconciler finds them there. When it
+	// does not answer, or is nil, the examples go to Webhook directly.
+	Alertmanager AlertPoster
+	// AlertmanagerURL names Alertmanager in the page's notes.
+	AlertmanagerURL string
+	// Registerer takes the preview's metrics; nil registers none.
+	Registerer prometheus.Registerer
+}
+
+// AlertPoster posts alerts to Alertmanager's API v2 (POST /api/v2/alerts);
+// *amclient.Client is one. An error other than *amclient.StatusError means
+// that no Alertmanager answered.
+type AlertPoster interface {
+	PostAlerts(ctx context.Context, alerts []amclient.PostableAlert) error
 }
 
 // DefaultUsers returns the users of a Handler whose Options name none.
@@ -128,6 +153,11 @@ type Handler struct {
 	users        []slackfake.User
 	logger       *slog.Logger
 	now          func() time.Time
+	alertmanager AlertPoster
+	// alertmanagerURL names alertmanager in notes and logs.
+	alertmanagerURL string
+	// sends counts example sends by result.
+	sends *prometheus.CounterVec
 	// handler is the routes behind the same-origin and content type checks.
 	handler http.Handler
 
@@ -157,9 +187,18 @@ func New(o Options) *Handler {
 		users:        slices.Clone(o.Users),
 		logger:       o.Logger,
 		now:          o.Now,
+		alertmanager: o.Alertmanager,
 		quit:         make(chan struct{}),
 		openers:      map[string]string{},
 		closed:       map[string]bool{},
+	}
+	h.alertmanagerURL = o.AlertmanagerURL
+	h.sends = promauto.With(o.Registerer).NewCounterVec(prometheus.CounterOpts{
+		Namespace: "amslack", Name: "preview_example_sends_total",
+		Help: "Example notifications sent from the local preview, by result: alertmanager (Alertmanager took the alerts), direct (no Alertmanager configured or answering: sent to amslack's webhook handler) or refused (Alertmanager answered with an error).",
+	}, []string{"result"})
+	for _, r := range []string{sentToAlertmanager, sentDirect, sentRefused} {
+		h.sends.WithLabelValues(r)
 	}
 	for name, b := range o.Examples {
 		h.examples[name] = slices.Clone(b)
@@ -297,6 +336,9 @@ type apiResult struct {
 	Body   string `json:"body"`
 	// Errors are the field errors of a view_submission answer.
 	Errors map[string]string `json:"errors,omitempty"`
+	// Note says where an example went: to Alertmanager, or directly to
+	// amslack and why.
+	Note string `json:"note,omitempty"`
 }
 
 // apiError is the answer to a request the preview cannot carry out.
@@ -305,13 +347,14 @@ type apiError struct {
 }
 
 // errRequest marks what is wrong with a request from the page; it maps to
-// 400. errNotFound maps to 404, errForbidden to 403 and errMediaType to
-// 415.
+// 400. errNotFound maps to 404, errForbidden to 403, errMediaType to 415
+// and errUpstream, an error answer from Alertmanager, to 502.
 var (
 	errRequest   = errors.New("bad request")
 	errNotFound  = errors.New("not found")
 	errForbidden = errors.New("forbidden")
 	errMediaType = errors.New("unsupported media type")
+	errUpstream  = errors.New("bad gateway")
 )
 
 // serveAPI serves a POST endpoint: its JSON request in, fn's result out
@@ -356,6 +399,8 @@ func writeError(w http.ResponseWriter, err error) {
 		status = http.StatusForbidden
 	case errors.Is(err, errMediaType):
 		status = http.StatusUnsupportedMediaType
+	case errors.Is(err, errUpstream):
+		status = http.StatusBadGateway
 	}
 	writeJSON(w, status, apiError{Error: err.Error()})
 }

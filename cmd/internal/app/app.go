@@ -209,17 +209,27 @@ type secrets struct {
 	redisPassword                     string
 }
 
-func readSecrets(cfg *config.Config) (*secrets, error) {
+func readSecrets(cfg *config.Config) (*secrets, error) { return readSecretFiles(cfg, true) }
+
+// readSecretFiles is readSecrets, with the _file twins read only when
+// files is true: otherwise their secrets stay empty, and only the secrets
+// given in the configuration itself are checked.
+func readSecretFiles(cfg *config.Config, files bool) (*secrets, error) {
 	s := &secrets{webhookURLs: map[string]string{}}
 	var errs []error
-	read := func(key string, v *string, value commoncfg.Secret, file string) {
+	// read reports whether it read a file.
+	read := func(key string, v *string, value commoncfg.Secret, file string) bool {
+		if file != "" && !files {
+			return false
+		}
 		got, err := cfg.Secret(value, file)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", key, err))
 		}
 		*v = got
+		return file != "" && err == nil
 	}
-	read("slack.bot_token_file", &s.botToken, cfg.Slack.BotToken, cfg.Slack.BotTokenFile)
+	botTokenRead := read("slack.bot_token_file", &s.botToken, cfg.Slack.BotToken, cfg.Slack.BotTokenFile)
 	read("slack.signing_secret_file", &s.signingSecret, cfg.Slack.SigningSecret, cfg.Slack.SigningSecretFile)
 	read("slack.app_token_file", &s.appToken, cfg.Slack.AppToken, cfg.Slack.AppTokenFile)
 	if s.appToken != "" && !strings.HasPrefix(s.appToken, "xapp-") {
@@ -241,8 +251,14 @@ func readSecrets(cfg *config.Config) (*secrets, error) {
 		read(fmt.Sprintf("routes[%d].webhook_url_file", i), &u, r.WebhookURL, r.WebhookURLFile)
 		s.webhookURLs[r.Name] = u
 	}
-	if cfg.Slack.Mode == config.ModeAPI && s.botToken == "" && slices.ContainsFunc(cfg.Routes, func(r *config.Route) bool { return r.Channel != "" }) {
-		errs = append(errs, errors.New("slack.bot_token: routes post to channels, which needs a bot token (or bot_token_file)"))
+	if cfg.Slack.Mode == config.ModeAPI && slices.ContainsFunc(cfg.Routes, func(r *config.Route) bool { return r.Channel != "" }) {
+		// A bot_token_file that cannot be read has its error above.
+		switch {
+		case cfg.Slack.BotToken == "" && cfg.Slack.BotTokenFile == "":
+			errs = append(errs, errors.New("slack.bot_token: routes post to channels, which needs a bot token (or bot_token_file)"))
+		case botTokenRead && s.botToken == "":
+			errs = append(errs, errors.New("slack.bot_token_file: the file is empty; routes post to channels, which needs a bot token"))
+		}
 	}
 	return s, errors.Join(errs...)
 }
@@ -527,9 +543,11 @@ func (a *App) Close() error {
 func DBPath(storage string) string { return filepath.Join(storage, "amslack.db") }
 
 // CheckSecrets reads every secret the configuration names, to report
-// unreadable files before amslack starts.
-func CheckSecrets(cfg *config.Config) error {
-	_, err := readSecrets(cfg)
+// unreadable files before amslack starts. With files false it reads no
+// secret file, for a configuration checked away from its secrets; the
+// secrets that must be set are still checked.
+func CheckSecrets(cfg *config.Config, files bool) error {
+	_, err := readSecretFiles(cfg, files)
 	return err
 }
 
@@ -540,7 +558,7 @@ func RenderOptions(cfg *config.Config, m *receiver.Message, route string) (rende
 	if route != "" {
 		ro, ok := opts[route]
 		if !ok {
-			return render.Options{}, fmt.Errorf("no route named %q", route)
+			return render.Options{}, noRoute(cfg, route)
 		}
 		return ro.Render, nil
 	}
@@ -549,4 +567,16 @@ func RenderOptions(cfg *config.Config, m *receiver.Message, route string) (rende
 		return render.Options{}, err
 	}
 	return opts[r.Name].Render, nil
+}
+
+// noRoute says that cfg has no route named route, and which routes it has.
+func noRoute(cfg *config.Config, route string) error {
+	if len(cfg.Routes) == 0 {
+		return fmt.Errorf("no route named %q: the configuration has no routes", route)
+	}
+	names := make([]string, len(cfg.Routes))
+	for i, r := range cfg.Routes {
+		names[i] = r.Name
+	}
+	return fmt.Errorf("no route named %q; the routes are %s (a route's name defaults to its receiver, or route<N>)", route, strings.Join(names, ", "))
 }

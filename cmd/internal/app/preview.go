@@ -1,9 +1,11 @@
 package app
 
 import (
+	"net"
 	"net/http"
 
 	"github.com/amslack/amslack/examples"
+	"github.com/amslack/amslack/interact/amclient"
 	"github.com/amslack/amslack/render/preview"
 )
 
@@ -19,18 +21,54 @@ func (a *App) mountPreview(mux *http.ServeMux) {
 	if a.interact != nil {
 		interactions = a.interact
 	}
-	a.preview = preview.New(preview.Options{
-		Fake:          a.fake,
-		BaseURL:       PreviewBaseURL,
-		SigningSecret: a.signingSecret,
-		Interactions:  interactions,
-		Webhook:       a.previewWebhook(),
-		Examples:      examples.Alerts(),
-		Logger:        a.logger.With("component", "preview"),
-	})
+	// Built once: the main listener's handler and a separate public one
+	// (PublicHandler) share the page, its event streams and its metrics.
+	if a.preview == nil {
+		o := preview.Options{
+			Fake:          a.fake,
+			BaseURL:       PreviewBaseURL,
+			SigningSecret: a.signingSecret,
+			Interactions:  interactions,
+			Webhook:       a.previewWebhook(),
+			Examples:      examples.Alerts(),
+			Logger:        a.logger.With("component", "preview"),
+			Registerer:    a.reg,
+		}
+		if u := a.cfg.Load().Alertmanager.URL; u != "" {
+			// Validated with the configuration, as for the silences.
+			if c, err := amclient.New(u, a.opts.HTTPClient); err == nil {
+				o.Alertmanager, o.AlertmanagerURL = c, u
+			}
+		}
+		a.preview = preview.New(o)
+	}
 	mux.Handle("/preview", a.preview)
 	mux.Handle("/preview/", a.preview)
 	a.logger.Info("Local preview: no Slack workspace is involved; open /preview in a browser")
+}
+
+// LogPreviewURL logs the full URL of the preview page on the listener at
+// addr, in preview mode. The page signs clicks with the signing secret and
+// lets anyone who reaches it click as any fake user, so a listener on every
+// interface gets a warning.
+func (a *App) LogPreviewURL(addr net.Addr, tls bool) {
+	if a.fake == nil {
+		return
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.IsUnspecified() {
+		a.logger.Warn("The local preview listens on every interface: anyone who reaches it can click as its fake users, signed with the configured signing secret. Listen on 127.0.0.1 (--web.listen-address=127.0.0.1:"+port+")", "address", addr.String())
+		host = "127.0.0.1"
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	a.logger.Info("Local preview ready", "url", scheme+"://"+net.JoinHostPort(host, port)+"/preview")
 }
 
 // previewWebhook hands the preview's example notifications to the webhook

@@ -170,9 +170,14 @@
     if (loading) { reloadAgain = true; return; }
     loading = true;
     try {
-      const res = await fetch("/preview/api/state?user=" + encodeURIComponent(userID), { cache: "no-store" });
+      const asked = userID;
+      const res = await fetch("/preview/api/state?user=" + encodeURIComponent(asked), { cache: "no-store" });
       if (!res.ok) throw new Error("state: HTTP " + res.status);
-      state = await res.json();
+      const got = await res.json();
+      // Switched to another user while this was on its way: the state is
+      // that of the previous user, whose id must not replace the choice.
+      if (userID !== asked) { reloadAgain = true; return; }
+      state = got;
       userID = state.user.id;
       render();
     } catch (err) {
@@ -526,7 +531,9 @@
         send.classList.add("busy");
         try {
           const { status, data } = await post("/preview/api/send-example", { name });
-          if (status >= 200 && status < 300) showStatus(`Sent ${name}; amslack answered ${status}.`, true);
+          // The note says whether the example went to Alertmanager or,
+          // when none answers, directly to amslack.
+          if (status >= 200 && status < 300) showStatus(data.note ? `Sent ${name}: ${data.note}.` : `Sent ${name}; amslack answered ${status}.`, true);
           else showStatus(`Sending ${name} failed: ${data.error || data.body || "HTTP " + status}`, false);
         } catch (err) {
           showStatus(`Sending ${name} failed: ${err.message}`, false);
