@@ -32,7 +32,9 @@ func TestMain(m *testing.M) {
 	binary = filepath.Join(dir, "amslack")
 	actionServer = filepath.Join(dir, "actionserver")
 	for out, pkg := range map[string]string{binary: ".", actionServer: "../../examples/actionserver"} {
-		build := exec.Command("go", "build", "-o", out, pkg)
+		// -buildvcs=auto is go build's default; given here so that the
+		// binary carries the git stamp whatever GOFLAGS says.
+		build := exec.Command("go", "build", "-buildvcs=auto", "-o", out, pkg)
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "build", pkg+":", err)
