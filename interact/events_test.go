@@ -18,7 +18,7 @@ import (
 
 	"github.com/amslack/amslack/interact/amclient"
 	"github.com/amslack/amslack/receiver/amtest"
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 const (

@@ -10,7 +10,7 @@ import (
 
 	"github.com/slack-go/slack/socketmode"
 
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // FuzzSocketEnvelope sends arbitrary Socket Mode envelopes over a real

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // TestAdminListenAddress runs amslack with --web.admin-listen-address:

@@ -15,8 +15,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/amslack/amslack/cmd/internal/preview/browsertest"
 	"github.com/amslack/amslack/receiver/amtest"
-	"github.com/amslack/amslack/render/preview/browsertest"
 )
 
 // TestPreviewInBrowser starts amslack in preview mode with a real

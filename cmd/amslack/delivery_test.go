@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/amslack/amslack/receiver/amtest"
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // groupPayload is a webhook notification for a group of its own, named by

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/amslack/amslack/receiver/amtest"
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // The demo's files, which the Quick start runs as they are.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // TestDeadLetterListEscapesTerminalControls dead-letters a notification

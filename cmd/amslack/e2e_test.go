@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/amslack/amslack/receiver/amtest"
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 const testChannel = "C0E2ETEST1"

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // binary is the amslack binary the end-to-end tests run, and actionServer

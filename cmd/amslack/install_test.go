@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // readmeSection returns the README's section under the heading "## title",

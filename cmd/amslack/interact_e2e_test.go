@@ -16,7 +16,7 @@ import (
 
 	"github.com/amslack/amslack/interact"
 	"github.com/amslack/amslack/receiver/amtest"
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 const signingSecret = "e2e-signing-secret"

@@ -13,7 +13,7 @@ import (
 	"go.yaml.in/yaml/v2"
 
 	"github.com/amslack/amslack/cmd/internal/config"
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // TestPrometheusRuleMetricsExist scrapes a running amslack and checks that

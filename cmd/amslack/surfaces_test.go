@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/amslack/amslack/interact"
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // signedPost sends body to amslack as Slack signs its requests.

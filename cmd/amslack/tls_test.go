@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key to dir.

@@ -7,9 +7,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 	"github.com/amslack/amslack/receiver/store"
 	"github.com/amslack/amslack/render"
-	"github.com/amslack/amslack/render/slackfake"
 )
 
 // TestMentionOnlyOnFirstPost checks that the route's mention, which calls

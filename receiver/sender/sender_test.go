@@ -21,9 +21,9 @@ import (
 
 	"github.com/amslack/amslack/receiver"
 	"github.com/amslack/amslack/receiver/outbox"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 	"github.com/amslack/amslack/receiver/store"
 	"github.com/amslack/amslack/render"
-	"github.com/amslack/amslack/render/slackfake"
 )
 
 // inProcess serves requests from the fake Slack without a network, so that

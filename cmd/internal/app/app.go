@@ -27,14 +27,14 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/amslack/amslack/cmd/internal/config"
+	"github.com/amslack/amslack/cmd/internal/preview"
 	"github.com/amslack/amslack/interact"
 	"github.com/amslack/amslack/receiver"
 	"github.com/amslack/amslack/receiver/outbox"
 	"github.com/amslack/amslack/receiver/sender"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 	"github.com/amslack/amslack/receiver/store"
 	"github.com/amslack/amslack/render"
-	"github.com/amslack/amslack/render/preview"
-	"github.com/amslack/amslack/render/slackfake"
 )
 
 // Options are the process settings that come from flags.

@@ -4,9 +4,9 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/amslack/amslack/cmd/internal/preview"
 	"github.com/amslack/amslack/examples"
 	"github.com/amslack/amslack/interact/amclient"
-	"github.com/amslack/amslack/render/preview"
 )
 
 // mountPreview serves the local preview page in preview mode, and nothing

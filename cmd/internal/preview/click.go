@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // appID is the app the fake Slack reports for its bot (views.open answers

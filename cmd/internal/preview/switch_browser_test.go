@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/slack-go/slack"
 
-	"github.com/amslack/amslack/render/preview/browsertest"
+	"github.com/amslack/amslack/cmd/internal/preview/browsertest"
 )
 
 // TestSwitchUserDuringLoad switches the user while the page is reading

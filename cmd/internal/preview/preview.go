@@ -78,7 +78,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/amslack/amslack/interact/amclient"
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 //go:embed assets

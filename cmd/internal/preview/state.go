@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/amslack/amslack/render/slackfake"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // state is what the page shows, as one user sees it.

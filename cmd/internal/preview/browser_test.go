@@ -20,9 +20,9 @@ import (
 	"github.com/prometheus/alertmanager/template"
 	"github.com/slack-go/slack"
 
+	"github.com/amslack/amslack/cmd/internal/preview/browsertest"
+	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 	"github.com/amslack/amslack/render"
-	"github.com/amslack/amslack/render/preview/browsertest"
-	"github.com/amslack/amslack/render/slackfake"
 )
 
 // demoApp stands in for amslack behind the preview: its webhook renders
