@@ -11,9 +11,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/amslack/amslack/interact/amclient"
-	"github.com/amslack/amslack/receiver"
-	"github.com/amslack/amslack/receiver/store"
-	"github.com/amslack/amslack/render"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // errNotTracked aborts a store update of a group that has been deleted
@@ -47,7 +45,7 @@ const lookupGrace = 2 * time.Second
 
 // lookup finds the group of a message, waiting out lookupGrace for one that
 // was just posted.
-func (h *Handler) lookup(ctx context.Context, channel, ts string) (store.Group, bool, error) {
+func (h *Handler) lookup(ctx context.Context, channel, ts string) (alertgroup.Group, bool, error) {
 	deadline := time.Now().Add(lookupGrace)
 	for wait := 50 * time.Millisecond; ; wait *= 2 {
 		g, found, err := h.groups.ByMessage(ctx, channel, ts)
@@ -143,11 +141,11 @@ func (h *Handler) perform(ctx context.Context, c click) (string, bool) {
 // A runbook action must be one that the group's route offers. A resolved
 // group is not silenced, acknowledged or acted on: its alerts have ended,
 // and a click on its message is late; undoing stays possible.
-func (h *Handler) refusal(c click, kind string, g store.Group) string {
+func (h *Handler) refusal(c click, kind string, g alertgroup.Group) string {
 	if kind == kindRunbook && h.offers != nil && !h.offers(g.Route, c.action) {
 		return reasonNotOffered
 	}
-	if g.Status != store.StatusResolved {
+	if g.Status != alertgroup.StatusResolved {
 		return ""
 	}
 	switch kind {
@@ -162,7 +160,7 @@ func (h *Handler) refusal(c click, kind string, g store.Group) string {
 
 // buttonSilenceAllowed applies silenceAllowed to the silence that a button
 // creates for g.
-func (h *Handler) buttonSilenceAllowed(ctx context.Context, r Rule, user string, g store.Group) (string, error) {
+func (h *Handler) buttonSilenceAllowed(ctx context.Context, r Rule, user string, g alertgroup.Group) (string, error) {
 	if len(r.ParsedMatchers) == 0 {
 		// Nothing to restrict: skip the query to Alertmanager.
 		return "", nil
@@ -192,7 +190,7 @@ func labelMatchers(ms []amclient.Matcher) (labels.Matchers, error) {
 	return out, nil
 }
 
-func commonLabels(g store.Group) map[string]string {
+func commonLabels(g alertgroup.Group) map[string]string {
 	if g.Message == nil || g.Message.Data == nil {
 		return nil
 	}
@@ -201,7 +199,7 @@ func commonLabels(g store.Group) map[string]string {
 
 // silenceMatchers returns the equality matchers of a silence covering the
 // group: its common labels, or its group labels when so configured.
-func (h *Handler) silenceMatchersFor(g store.Group) ([]amclient.Matcher, error) {
+func (h *Handler) silenceMatchersFor(g alertgroup.Group) ([]amclient.Matcher, error) {
 	if g.Message == nil || g.Message.Data == nil {
 		return nil, errors.New("amslack has no alert data for this group")
 	}
@@ -247,7 +245,7 @@ func matchersText(ms []amclient.Matcher) string {
 
 // createdBy is the silence author: Slack names change, ids do not, so both
 // are kept.
-func createdBy(u render.User) string {
+func createdBy(u alertgroup.User) string {
 	return fmt.Sprintf("slack:%s (%s)", u.Name, u.ID)
 }
 
@@ -272,7 +270,7 @@ func (h *Handler) expireSilence(ctx context.Context, id string) error {
 	return nil
 }
 
-func (h *Handler) refresh(ctx context.Context, key receiver.Key, route string, notes ...string) {
+func (h *Handler) refresh(ctx context.Context, key alertgroup.Key, route string, notes ...string) {
 	if h.refresher == nil {
 		return
 	}
@@ -283,7 +281,7 @@ func (h *Handler) refresh(ctx context.Context, key receiver.Key, route string, n
 
 func formatUntil(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
 
-func (h *Handler) silence(ctx context.Context, c click, g store.Group) outcome {
+func (h *Handler) silence(ctx context.Context, c click, g alertgroup.Group) outcome {
 	if c.opensDialog() {
 		return h.openSilenceDialog(ctx, c)
 	}
@@ -315,7 +313,7 @@ func (h *Handler) silence(ctx context.Context, c click, g store.Group) outcome {
 		return failed(err, mrkdwnf("Alertmanager did not create the silence: %v. Nothing was changed.", err))
 	}
 	var replaced string
-	_, err = h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+	_, err = h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
 		if !found {
 			return errNotTracked
 		}
@@ -323,7 +321,7 @@ func (h *Handler) silence(ctx context.Context, c click, g store.Group) outcome {
 		if old := sg.State.Silenced; old != nil && old.SilenceID != "" && old.SilenceID != id {
 			replaced = old.SilenceID
 		}
-		sg.State.Silenced = &render.Mark{By: c.user, At: now, Until: until, SilenceID: id}
+		sg.State.Silenced = &alertgroup.Mark{By: c.user, At: now, Until: until, SilenceID: id}
 		return nil
 	})
 	if err != nil {
@@ -374,7 +372,7 @@ func (h *Handler) openSilenceDialog(ctx context.Context, c click) outcome {
 	return outcome{result: "dialog opened"}
 }
 
-func (h *Handler) unsilence(ctx context.Context, c click, g store.Group) outcome {
+func (h *Handler) unsilence(ctx context.Context, c click, g alertgroup.Group) outcome {
 	mark := g.State.Silenced
 	if mark == nil {
 		return outcome{text: "This alert group is not silenced by amslack.", result: "not silenced"}
@@ -388,7 +386,7 @@ func (h *Handler) unsilence(ctx context.Context, c click, g store.Group) outcome
 				text: mrkdwnf("Alertmanager did not expire silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
 		}
 	}
-	_, err := h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+	_, err := h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
 		if !found {
 			return errNotTracked
 		}
@@ -411,12 +409,12 @@ func (h *Handler) ackComment(c click) string {
 	return fmt.Sprintf("ACK! Acknowledged in Slack by %s: %s", c.user.Name, h.link(c))
 }
 
-func (h *Handler) ack(ctx context.Context, c click, g store.Group) outcome {
+func (h *Handler) ack(ctx context.Context, c click, g alertgroup.Group) outcome {
 	if m := g.State.Acked; m != nil {
 		return outcome{text: mrkdwnf("Already acknowledged by %s.", m.By.Name), result: "already acknowledged", silenceID: m.SilenceID}
 	}
 	now := h.now()
-	mark := &render.Mark{By: c.user, At: now}
+	mark := &alertgroup.Mark{By: c.user, At: now}
 	if h.ackMode == AckModeSilence {
 		if h.silences == nil {
 			return failed(errNoAlertmanager, "No Alertmanager is configured, so amslack cannot acknowledge with a silence.")
@@ -434,8 +432,8 @@ func (h *Handler) ack(ctx context.Context, c click, g store.Group) outcome {
 		}
 		mark.SilenceID = id
 	}
-	var first *render.Mark
-	_, err := h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+	var first *alertgroup.Mark
+	_, err := h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
 		if !found {
 			return errNotTracked
 		}
@@ -469,7 +467,7 @@ func (h *Handler) ack(ctx context.Context, c click, g store.Group) outcome {
 	}
 }
 
-func (h *Handler) unack(ctx context.Context, c click, g store.Group) outcome {
+func (h *Handler) unack(ctx context.Context, c click, g alertgroup.Group) outcome {
 	mark := g.State.Acked
 	if mark == nil {
 		return outcome{text: "This alert group is not acknowledged.", result: "not acknowledged"}
@@ -484,7 +482,7 @@ func (h *Handler) unack(ctx context.Context, c click, g store.Group) outcome {
 		}
 	}
 	var current string
-	_, err := h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+	_, err := h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
 		if !found {
 			return errNotTracked
 		}

@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/amslack/amslack/interact/amclient"
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/amtest"
-	"github.com/amslack/amslack/receiver/store"
 )
 
 // startAlertmanager runs a real Alertmanager holding the fixture's alerts.
@@ -154,7 +154,7 @@ func TestReconcileAgainstAlertmanager(t *testing.T) {
 	if active := am.ActiveSilences(t); len(active) != 1 {
 		t.Errorf("active silences = %d, want 1 (a replaced one is expired)", len(active))
 	}
-	if g := getGroup(t, e.groups); g.Status != store.StatusFiring {
+	if g := getGroup(t, e.groups); g.Status != alertgroup.StatusFiring {
 		t.Errorf("status = %s while alerts fire", g.Status)
 	}
 
@@ -166,11 +166,11 @@ func TestReconcileAgainstAlertmanager(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := getGroup(t, e.groups)
-	if g.Status != store.StatusResolved || g.ResolvedAt.IsZero() {
+	if g.Status != alertgroup.StatusResolved || g.ResolvedAt.IsZero() {
 		t.Errorf("group status %s, resolved at %v", g.Status, g.ResolvedAt)
 	}
 	for fp, st := range g.Alerts {
-		if st != store.StatusResolved {
+		if st != alertgroup.StatusResolved {
 			t.Errorf("alert %s is %s", fp, st)
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/amslack/amslack/interact/runbook"
-	"github.com/amslack/amslack/render"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // testClock is a clock that a test moves while workers read it.
@@ -85,7 +85,7 @@ func TestApprovalWindow(t *testing.T) {
 	if calls, _ := as.snapshot(); len(calls) != 0 {
 		t.Fatalf("an expired approval completed the round: %d calls", len(calls))
 	}
-	if diff := cmp.Diff(getGroup(t, e.groups).State.Approvals["approve_restart"], []render.User{{ID: "U0002BOB", Name: "bob"}}); diff != "" {
+	if diff := cmp.Diff(getGroup(t, e.groups).State.Approvals["approve_restart"], []alertgroup.User{{ID: "U0002BOB", Name: "bob"}}); diff != "" {
 		t.Errorf("stored approvals (-got +want):\n%s", diff)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/slack-go/slack"
 
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/render"
 )
 
@@ -19,7 +20,7 @@ type click struct {
 	teamDomain string
 	channel    string
 	ts         string // the message's ts
-	user       render.User
+	user       alertgroup.User
 	action     string // action_id
 	value      string
 	// comment is the free text of the custom silence dialog.
@@ -55,7 +56,7 @@ func clicksFrom(cb slack.InteractionCallback) []click {
 		teamDomain:  cb.Team.Domain,
 		channel:     cmpOr(cb.Container.ChannelID, cb.Channel.ID),
 		ts:          cmpOr(cb.Container.MessageTs, cb.Message.Timestamp),
-		user:        render.User{ID: cb.User.ID, Name: cmpOr(cb.User.Name, cb.User.Username)},
+		user:        alertgroup.User{ID: cb.User.ID, Name: cmpOr(cb.User.Name, cb.User.Username)},
 		triggerID:   cb.TriggerID,
 		responseURL: cb.ResponseURL,
 	}
@@ -160,7 +161,7 @@ func submissionClick(cb slack.InteractionCallback) (click, map[string]string) {
 		teamDomain:  meta.TeamDomain,
 		channel:     meta.Channel,
 		ts:          meta.TS,
-		user:        render.User{ID: cb.User.ID, Name: cmpOr(cb.User.Name, cb.User.Username)},
+		user:        alertgroup.User{ID: cb.User.ID, Name: cmpOr(cb.User.Name, cb.User.Username)},
 		action:      render.ActionSilence,
 		value:       raw,
 		comment:     comment,

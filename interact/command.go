@@ -16,7 +16,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/render"
 )
 
@@ -172,7 +172,7 @@ func helpText(command string) string {
 
 // lineFunc returns the line of a group in an answer, or "" to leave the
 // group out. now is the handler's clock.
-type lineFunc func(h *Handler, cmd slack.SlashCommand, g store.Group, now time.Time) string
+type lineFunc func(h *Handler, cmd slack.SlashCommand, g alertgroup.Group, now time.Time) string
 
 // listGroups answers alerts and silences: one line per group, most severe
 // and most recently changed first, within Slack's limits.
@@ -184,7 +184,7 @@ func (h *Handler) listGroups(ctx context.Context, cmd slack.SlashCommand, line l
 		h.logger.Error("cannot list alert groups", "err", err)
 		return ephemeral("amslack could not read its alert groups. Try again in a moment.")
 	}
-	slices.SortStableFunc(groups, func(a, b store.Group) int {
+	slices.SortStableFunc(groups, func(a, b alertgroup.Group) int {
 		return cmp.Or(
 			cmp.Compare(render.SeverityRank(groupSeverity(b)), render.SeverityRank(groupSeverity(a))),
 			b.UpdatedAt.Compare(a.UpdatedAt),
@@ -227,8 +227,8 @@ func (h *Handler) listGroups(ctx context.Context, cmd slack.SlashCommand, line l
 
 // alertLines lists firing groups: severity, name, firing alerts, channel,
 // message link, acknowledgement and silence.
-func alertLines(h *Handler, cmd slack.SlashCommand, g store.Group, now time.Time) string {
-	if g.Status != store.StatusFiring || g.Message == nil || g.Message.Data == nil {
+func alertLines(h *Handler, cmd slack.SlashCommand, g alertgroup.Group, now time.Time) string {
+	if g.Status != alertgroup.StatusFiring || g.Message == nil || g.Message.Data == nil {
 		return ""
 	}
 	var b strings.Builder
@@ -247,8 +247,8 @@ func alertLines(h *Handler, cmd slack.SlashCommand, g store.Group, now time.Time
 
 // silenceLines lists the groups with a current amslack silence or
 // acknowledgement: who, until when.
-func silenceLines(h *Handler, cmd slack.SlashCommand, g store.Group, now time.Time) string {
-	current := func(m *render.Mark) bool { return m != nil && (m.Until.IsZero() || m.Until.After(now)) }
+func silenceLines(h *Handler, cmd slack.SlashCommand, g alertgroup.Group, now time.Time) string {
+	current := func(m *alertgroup.Mark) bool { return m != nil && (m.Until.IsZero() || m.Until.After(now)) }
 	s, a := g.State.Silenced, g.State.Acked
 	if !current(s) && !current(a) {
 		return ""
@@ -267,7 +267,7 @@ func silenceLines(h *Handler, cmd slack.SlashCommand, g store.Group, now time.Ti
 	return line
 }
 
-func markDetail(m *render.Mark) string {
+func markDetail(m *alertgroup.Mark) string {
 	var s string
 	if !m.Until.IsZero() {
 		s = " until " + formatUntil(m.Until)
@@ -279,7 +279,7 @@ func markDetail(m *render.Mark) string {
 }
 
 // groupName is the group's alertname in bold, then its other group labels.
-func groupName(g store.Group) string {
+func groupName(g alertgroup.Group) string {
 	d := g.Message.Data
 	ls := d.GroupLabels
 	name := cmp.Or(ls["alertname"], d.CommonLabels["alertname"], g.Key.GroupKey, "Alert group")
@@ -296,18 +296,18 @@ func groupName(g store.Group) string {
 	return s
 }
 
-func firingCount(g store.Group) int {
+func firingCount(g alertgroup.Group) int {
 	n := 0
 	if len(g.Alerts) > 0 {
 		for _, st := range g.Alerts {
-			if st == store.StatusFiring {
+			if st == alertgroup.StatusFiring {
 				n++
 			}
 		}
 		return n
 	}
 	for _, a := range g.Message.Alerts {
-		if a.Status == store.StatusFiring {
+		if a.Status == alertgroup.StatusFiring {
 			n++
 		}
 	}
@@ -326,7 +326,7 @@ func channelMention(ch string) string {
 }
 
 // groupSeverity is the group's severity as its message shows it.
-func groupSeverity(g store.Group) string { return render.Severity(g.Message.Data) }
+func groupSeverity(g alertgroup.Group) string { return render.Severity(g.Message.Data) }
 
 // oneLine joins the lines of s with spaces.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

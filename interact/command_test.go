@@ -17,9 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 
-	"github.com/amslack/amslack/receiver"
-	"github.com/amslack/amslack/receiver/store"
-	"github.com/amslack/amslack/render"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // commandBody returns the slash command fixture with its text replaced.
@@ -68,12 +66,12 @@ func (e *env) command(t testing.TB, text string) CommandReply {
 
 // seedKeyed stores the fixture's group under another group key, channel
 // and message ts, firing or resolved, changed by mutate.
-func seedKeyed(t testing.TB, st Groups, groupKey, channel, ts, status string, mutate func(g *store.Group)) {
+func seedKeyed(t testing.TB, st Groups, groupKey, channel, ts, status string, mutate func(g *alertgroup.Group)) {
 	t.Helper()
 	m := loadMessage(t)
 	m.GroupKey = groupKey
-	key := receiver.Key{Receiver: m.Receiver, GroupKey: groupKey, Channel: channel}
-	_, err := st.Update(context.Background(), key, func(g *store.Group, _ bool) error {
+	key := alertgroup.Key{Receiver: m.Receiver, GroupKey: groupKey, Channel: channel}
+	_, err := st.Update(context.Background(), key, func(g *alertgroup.Group, _ bool) error {
 		g.TS, g.Status, g.Message = ts, status, m
 		g.Alerts = map[string]string{}
 		for _, a := range m.Alerts {
@@ -91,7 +89,7 @@ func seedKeyed(t testing.TB, st Groups, groupKey, channel, ts, status string, mu
 
 func TestServeCommands(t *testing.T) {
 	now := time.Date(2025, 11, 29, 15, 0, 0, 0, time.UTC)
-	bob := render.User{ID: "U0002BOB", Name: "bob"}
+	bob := alertgroup.User{ID: "U0002BOB", Name: "bob"}
 	help := "*amslack* posts Alertmanager alerts to Slack and acts on them.\n" +
 		"`/amslack alerts` lists the firing alert groups amslack posted in this channel.\n" +
 		"`/amslack silences` lists this channel's alert groups silenced or acknowledged from Slack.\n" +
@@ -110,29 +108,29 @@ func TestServeCommands(t *testing.T) {
 			want: "amslack: unknown command `frobnicate`.\n\n" + help},
 		{name: "no alerts", text: "alerts", result: subAlerts, want: "No alert group amslack tracks is firing."},
 		{name: "alerts", text: "  ALERTS ", result: subAlerts, seed: func(t *testing.T, st Groups) {
-			seedGroup(t, st, func(g *store.Group) {
-				g.State.Acked = &render.Mark{By: bob, At: now, Until: now.Add(15 * time.Minute), SilenceID: "ack-1"}
-				g.State.Silenced = &render.Mark{By: bob, At: now, Until: now.Add(4 * time.Hour), SilenceID: "sil-1"}
+			seedGroup(t, st, func(g *alertgroup.Group) {
+				g.State.Acked = &alertgroup.Mark{By: bob, At: now, Until: now.Add(15 * time.Minute), SilenceID: "ack-1"}
+				g.State.Silenced = &alertgroup.Mark{By: bob, At: now, Until: now.Add(4 * time.Hour), SilenceID: "sil-1"}
 			})
-			seedKeyed(t, st, "resolved-group", "C0002OTHER", "1764425600.000100", store.StatusResolved, nil)
+			seedKeyed(t, st, "resolved-group", "C0002OTHER", "1764425600.000100", alertgroup.StatusResolved, nil)
 			// Another channel's group is not listed here: it may be private.
-			seedKeyed(t, st, "webhook-group", "#ops", "", store.StatusFiring, func(g *store.Group) {
+			seedKeyed(t, st, "webhook-group", "#ops", "", alertgroup.StatusFiring, func(g *alertgroup.Group) {
 				g.Message.GroupLabels = map[string]string{"alertname": "Disk<Full> & co"}
 				g.Message.CommonLabels["severity"] = "info"
-				g.Alerts = map[string]string{"a": store.StatusFiring, "b": store.StatusResolved}
+				g.Alerts = map[string]string{"a": alertgroup.StatusFiring, "b": alertgroup.StatusResolved}
 			})
 		}, want: "🔴 *DiskFull* (cluster=prod) — 2 firing in <#C0001ALERTS> · " + link +
 			" · ✋ acked by <@U0002BOB> · 🔕 silenced until 2025-11-29 19:00 UTC"},
 		{name: "no silences", text: "silences", result: subSilences, seed: func(t *testing.T, st Groups) {
-			seedGroup(t, st, func(g *store.Group) {
+			seedGroup(t, st, func(g *alertgroup.Group) {
 				// Expired marks do not count.
-				g.State.Silenced = &render.Mark{By: bob, At: now.Add(-2 * time.Hour), Until: now.Add(-time.Hour)}
+				g.State.Silenced = &alertgroup.Mark{By: bob, At: now.Add(-2 * time.Hour), Until: now.Add(-time.Hour)}
 			})
 		}, want: "No alert group is silenced or acknowledged from Slack."},
 		{name: "silences", text: "silences", result: subSilences, seed: func(t *testing.T, st Groups) {
-			seedGroup(t, st, func(g *store.Group) {
-				g.State.Acked = &render.Mark{By: render.User{Name: "alice"}, At: now}
-				g.State.Silenced = &render.Mark{By: bob, At: now, Until: now.Add(4 * time.Hour), SilenceID: "sil-1"}
+			seedGroup(t, st, func(g *alertgroup.Group) {
+				g.State.Acked = &alertgroup.Mark{By: alertgroup.User{Name: "alice"}, At: now}
+				g.State.Silenced = &alertgroup.Mark{By: bob, At: now, Until: now.Add(4 * time.Hour), SilenceID: "sil-1"}
 			})
 		}, want: "*DiskFull* (cluster=prod) in <#C0001ALERTS>: 🔕 silenced by <@U0002BOB> until 2025-11-29 19:00 UTC (silence `sil-1`); " +
 			"✋ acknowledged by alice · " + link},
@@ -177,7 +175,7 @@ func TestCommandCaps(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, Options{Workers: -1})
 			for i := range 25 {
-				seedKeyed(t, e.groups.Groups, fmt.Sprintf("group-%02d", i), testChannel, fmt.Sprintf("17644255%02d.000100", i), store.StatusFiring, func(g *store.Group) {
+				seedKeyed(t, e.groups.Groups, fmt.Sprintf("group-%02d", i), testChannel, fmt.Sprintf("17644255%02d.000100", i), alertgroup.StatusFiring, func(g *alertgroup.Group) {
 					g.Message.GroupLabels = map[string]string{"alertname": tt.alertname}
 				})
 			}

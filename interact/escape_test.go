@@ -9,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amslack/amslack/receiver"
-	"github.com/amslack/amslack/receiver/store"
-	"github.com/amslack/amslack/render"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // hostileText is what a compromised or careless peer may answer: a
@@ -45,7 +43,7 @@ type noteRefresher struct {
 	notes []string
 }
 
-func (n *noteRefresher) Refresh(_ context.Context, _ receiver.Key, _ string, notes ...string) error {
+func (n *noteRefresher) Refresh(_ context.Context, _ alertgroup.Key, _ string, notes ...string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.notes = append(n.notes, notes...)
@@ -107,7 +105,7 @@ func TestAlertmanagerErrorEscaped(t *testing.T) {
 	for _, action := range []string{"silence", "ack"} {
 		t.Run(action, func(t *testing.T) {
 			e := newEnv(t, Options{Silences: c})
-			seedGroup(t, e.groups.Groups, func(g *store.Group) {
+			seedGroup(t, e.groups.Groups, func(g *alertgroup.Group) {
 				g.Message.CommonLabels[hostileText] = "x"
 			})
 			e.post(t, clickSpec{action: action, value: "1h", responseURL: e.sink.url(action)})
@@ -125,10 +123,10 @@ func TestAlertmanagerErrorEscaped(t *testing.T) {
 func TestCommandReplyEscaped(t *testing.T) {
 	now := time.Date(2025, 11, 29, 16, 31, 0, 0, time.UTC)
 	e := newEnv(t, Options{Now: func() time.Time { return now }, Workers: -1})
-	hostile := render.User{ID: "<!channel>", Name: "<https://evil.example|log in>"}
-	seedGroup(t, e.groups.Groups, func(g *store.Group) {
-		g.State.Acked = &render.Mark{By: hostile, At: now, Until: now.Add(time.Hour)}
-		g.State.Silenced = &render.Mark{By: hostile, At: now, Until: now.Add(time.Hour), SilenceID: hostileText}
+	hostile := alertgroup.User{ID: "<!channel>", Name: "<https://evil.example|log in>"}
+	seedGroup(t, e.groups.Groups, func(g *alertgroup.Group) {
+		g.State.Acked = &alertgroup.Mark{By: hostile, At: now, Until: now.Add(time.Hour)}
+		g.State.Silenced = &alertgroup.Mark{By: hostile, At: now, Until: now.Add(time.Hour), SilenceID: hostileText}
 	})
 	for _, sub := range []string{"alerts", "silences"} {
 		t.Run(sub, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/render"
 )
 
@@ -175,7 +176,7 @@ func mentionText(user string) string {
 	if user != "" {
 		// The user comes from the event: render.Mention writes a mention
 		// only for an ID of Slack's shape, and escapes anything else.
-		b.WriteString("Hi " + render.Mention(render.User{ID: user}) + "! ")
+		b.WriteString("Hi " + render.Mention(alertgroup.User{ID: user}) + "! ")
 	}
 	b.WriteString("I post Alertmanager alerts here; use the buttons on an alert to acknowledge or silence it. " +
 		"`/amslack alerts` lists the firing alert groups, `/amslack silences` the silenced and acknowledged ones, " +

@@ -21,7 +21,7 @@ import (
 
 	"github.com/amslack/amslack/interact/amclient"
 	"github.com/amslack/amslack/interact/runbook"
-	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/render"
 )
 
@@ -111,13 +111,13 @@ func TestParsePayloadFixtures(t *testing.T) {
 	}{
 		{"testdata/block-actions-button.json", []click{{
 			team: testTeam, teamDomain: "example", channel: testChannel, ts: testTS,
-			user: render.User{ID: "U0001ALICE", Name: "alice"}, action: "ack", value: "REF",
+			user: alertgroup.User{ID: "U0001ALICE", Name: "alice"}, action: "ack", value: "REF",
 			triggerID:   "1111111111.2222222222.abcdef0123456789abcdef0123456789",
 			responseURL: "https://hooks.slack.com/actions/T0001TEAM/0000000001/RESPONSEURLTOKEN",
 		}}},
 		{"testdata/block-actions-select.json", []click{{
 			team: testTeam, teamDomain: "example", channel: testChannel, ts: testTS,
-			user: render.User{ID: "U0002BOB", Name: "bob"}, action: "silence", value: "4h",
+			user: alertgroup.User{ID: "U0002BOB", Name: "bob"}, action: "silence", value: "4h",
 			triggerID:   "1111111112.2222222222.abcdef0123456789abcdef0123456789",
 			responseURL: "https://hooks.slack.com/actions/T0001TEAM/0000000002/RESPONSEURLTOKEN",
 		}}},
@@ -358,7 +358,7 @@ func TestRunbookApprovals(t *testing.T) {
 	if calls, _ := as.snapshot(); len(calls) != 0 {
 		t.Fatalf("internal API called %d times before the second approval", len(calls))
 	}
-	if diff := cmp.Diff(getGroup(t, e.groups).State.Approvals, map[string][]render.User{"approve_restart": {{ID: "U0001ALICE", Name: "alice"}}}); diff != "" {
+	if diff := cmp.Diff(getGroup(t, e.groups).State.Approvals, map[string][]alertgroup.User{"approve_restart": {{ID: "U0001ALICE", Name: "alice"}}}); diff != "" {
 		t.Errorf("stored approvals (-got +want):\n%s", diff)
 	}
 
@@ -694,7 +694,7 @@ func TestAckState(t *testing.T) {
 	if got := e.sink.next(t); got != "Acknowledged." {
 		t.Errorf("reply = %q", got)
 	}
-	if diff := cmp.Diff(getGroup(t, e.groups).State.Acked, &render.Mark{By: render.User{ID: "U0001ALICE", Name: "alice"}, At: now}); diff != "" {
+	if diff := cmp.Diff(getGroup(t, e.groups).State.Acked, &alertgroup.Mark{By: alertgroup.User{ID: "U0001ALICE", Name: "alice"}, At: now}); diff != "" {
 		t.Errorf("acked (-got +want):\n%s", diff)
 	}
 	e.post(t, clickSpec{action: "ack", user: "U0002BOB", name: "bob", responseURL: e.sink.url("2")})
@@ -745,8 +745,8 @@ func TestReconcileWithFakeAlertmanager(t *testing.T) {
 	// alert list below proves resolution.
 	am := &fakeAM{alerts: []amclient.Alert{{Fingerprint: "153de500f4e8a1e4"}}, started: now.Add(-time.Hour)}
 	e := newEnv(t, Options{Silences: am, Now: func() time.Time { return now }, Workers: -1})
-	seedGroup(t, e.groups.Groups, func(g *store.Group) {
-		g.State.Acked = &render.Mark{By: render.User{ID: "U1", Name: "alice"}, At: now.Add(-14 * time.Minute), Until: now.Add(time.Minute), SilenceID: "ack-1"}
+	seedGroup(t, e.groups.Groups, func(g *alertgroup.Group) {
+		g.State.Acked = &alertgroup.Mark{By: alertgroup.User{ID: "U1", Name: "alice"}, At: now.Add(-14 * time.Minute), Until: now.Add(time.Minute), SilenceID: "ack-1"}
 	})
 	// Firing, ack ending within two intervals: extended.
 	if err := e.h.Reconcile(t.Context()); err != nil {
@@ -774,7 +774,7 @@ func TestReconcileWithFakeAlertmanager(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := getGroup(t, e.groups)
-	if g.Status != store.StatusResolved || !g.ResolvedAt.Equal(now) || g.Message.Status != store.StatusResolved {
+	if g.Status != alertgroup.StatusResolved || !g.ResolvedAt.Equal(now) || g.Message.Status != alertgroup.StatusResolved {
 		t.Errorf("group = status %s resolved at %v (message %s)", g.Status, g.ResolvedAt, g.Message.Status)
 	}
 	if diff := cmp.Diff(g.Alerts, map[string]string{"153de500f4e8a1e4": "resolved", "211c19acb3be2082": "resolved"}); diff != "" {
@@ -874,9 +874,9 @@ func TestSecretsStayOut(t *testing.T) {
 func TestReconcileExpiresAckOfResolvedGroup(t *testing.T) {
 	am := &fakeAM{}
 	e := newEnv(t, Options{Silences: am})
-	g := seedGroup(t, e.groups.Groups, func(g *store.Group) {
-		g.Status = store.StatusResolved
-		g.State.Acked = &render.Mark{By: render.User{ID: "U0001ALICE"}, SilenceID: "ack-1"}
+	g := seedGroup(t, e.groups.Groups, func(g *alertgroup.Group) {
+		g.Status = alertgroup.StatusResolved
+		g.State.Acked = &alertgroup.Mark{By: alertgroup.User{ID: "U0001ALICE"}, SilenceID: "ack-1"}
 	})
 	if err := e.h.Reconcile(t.Context()); err != nil {
 		t.Fatal(err)

@@ -25,8 +25,8 @@ import (
 
 	"github.com/amslack/amslack/interact/amclient"
 	"github.com/amslack/amslack/interact/runbook"
-	"github.com/amslack/amslack/receiver"
-	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/receiver/alertgroup"
+	"github.com/amslack/amslack/receiver/alertgroup/boltstore"
 )
 
 const (
@@ -189,10 +189,10 @@ func (f *fakeSlack) calls() int {
 
 type fakeRefresher struct {
 	mu   sync.Mutex
-	keys []receiver.Key
+	keys []alertgroup.Key
 }
 
-func (f *fakeRefresher) Refresh(_ context.Context, key receiver.Key, _ string, _ ...string) error {
+func (f *fakeRefresher) Refresh(_ context.Context, key alertgroup.Key, _ string, _ ...string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.keys = append(f.keys, key)
@@ -294,48 +294,48 @@ func (c *countingGroups) hit() error {
 	return c.err
 }
 
-func (c *countingGroups) Update(ctx context.Context, key receiver.Key, fn func(g *store.Group, found bool) error) (store.Group, error) {
+func (c *countingGroups) Update(ctx context.Context, key alertgroup.Key, fn func(g *alertgroup.Group, found bool) error) (alertgroup.Group, error) {
 	if err := c.hit(); err != nil {
-		return store.Group{}, err
+		return alertgroup.Group{}, err
 	}
 	return c.Groups.Update(ctx, key, fn)
 }
 
-func (c *countingGroups) ByMessage(ctx context.Context, channel, ts string) (store.Group, bool, error) {
+func (c *countingGroups) ByMessage(ctx context.Context, channel, ts string) (alertgroup.Group, bool, error) {
 	if err := c.hit(); err != nil {
-		return store.Group{}, false, err
+		return alertgroup.Group{}, false, err
 	}
 	return c.Groups.ByMessage(ctx, channel, ts)
 }
 
-func (c *countingGroups) List(ctx context.Context) ([]store.Group, error) {
+func (c *countingGroups) List(ctx context.Context) ([]alertgroup.Group, error) {
 	if err := c.hit(); err != nil {
 		return nil, err
 	}
 	return c.Groups.List(ctx)
 }
 
-func openStore(t testing.TB) *store.Bolt {
+func openStore(t testing.TB) *boltstore.Store {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "amslack.db"), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	st, err := store.OpenBolt(db)
+	st, err := boltstore.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return st
 }
 
-func loadMessage(t testing.TB) *receiver.Message {
+func loadMessage(t testing.TB) *alertgroup.Message {
 	t.Helper()
 	b, err := os.ReadFile("testdata/v035-firing.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m receiver.Message
+	var m alertgroup.Message
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
@@ -344,14 +344,14 @@ func loadMessage(t testing.TB) *receiver.Message {
 
 // seedGroup stores the fixture's alert group as posted in testChannel at
 // testTS.
-func seedGroup(t testing.TB, st Groups, mutate func(g *store.Group)) store.Group {
+func seedGroup(t testing.TB, st Groups, mutate func(g *alertgroup.Group)) alertgroup.Group {
 	t.Helper()
 	m := loadMessage(t)
-	key := receiver.Key{Receiver: m.Receiver, GroupKey: m.GroupKey, Channel: testChannel}
-	g, err := st.Update(context.Background(), key, func(g *store.Group, _ bool) error {
+	key := alertgroup.Key{Receiver: m.Receiver, GroupKey: m.GroupKey, Channel: testChannel}
+	g, err := st.Update(context.Background(), key, func(g *alertgroup.Group, _ bool) error {
 		g.Route = "default"
 		g.TS = testTS
-		g.Status = store.StatusFiring
+		g.Status = alertgroup.StatusFiring
 		g.Message = m
 		g.Alerts = map[string]string{}
 		for _, a := range m.Alerts {
@@ -370,7 +370,7 @@ func seedGroup(t testing.TB, st Groups, mutate func(g *store.Group)) store.Group
 	return g
 }
 
-func getGroup(t testing.TB, st Groups) store.Group {
+func getGroup(t testing.TB, st Groups) alertgroup.Group {
 	t.Helper()
 	g, found, err := st.ByMessage(context.Background(), testChannel, testTS)
 	if err != nil || !found {

@@ -39,24 +39,23 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/amslack/amslack/interact/amclient"
-	"github.com/amslack/amslack/receiver"
-	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/render"
 )
 
-// Groups is the store of alert groups that clicks act on; *store.Bolt and
-// *store.Redis implement it.
+// Groups is the store of alert groups that clicks act on; every
+// alertgroup.Store implements it.
 type Groups interface {
-	Update(ctx context.Context, key receiver.Key, fn func(g *store.Group, found bool) error) (store.Group, error)
-	ByMessage(ctx context.Context, channel, ts string) (store.Group, bool, error)
-	List(ctx context.Context) ([]store.Group, error)
+	Update(ctx context.Context, key alertgroup.Key, fn func(g *alertgroup.Group, found bool) error) (alertgroup.Group, error)
+	ByMessage(ctx context.Context, channel, ts string) (alertgroup.Group, bool, error)
+	List(ctx context.Context) ([]alertgroup.Group, error)
 }
 
 // Refresher re-renders a group's message from the store and updates it in
 // Slack, within Slack's rate limits. The durable sender implements it.
 type Refresher interface {
 	// notes say what changed, for a reply in the message's thread.
-	Refresh(ctx context.Context, key receiver.Key, route string, notes ...string) error
+	Refresh(ctx context.Context, key alertgroup.Key, route string, notes ...string) error
 }
 
 // Silencer is the part of Alertmanager's API v2 that actions use;

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/amslack/amslack/interact/amclient"
-	"github.com/amslack/amslack/receiver"
-	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 func (h *Handler) reconcileLoop(ctx context.Context) {
@@ -81,7 +80,7 @@ func (h *Handler) Reconcile(ctx context.Context) error {
 		start amStart
 	)
 	for _, g := range groups {
-		if g.Status == store.StatusResolved {
+		if g.Status == alertgroup.StatusResolved {
 			// Resolved through a notification while acknowledged: the ACK!
 			// silence would mute the group if it fires again.
 			if a := g.State.Acked; a != nil && a.SilenceID != "" {
@@ -113,11 +112,11 @@ func (h *Handler) Reconcile(ctx context.Context) error {
 
 // endAck expires the acknowledgement silence of a resolved group and
 // forgets the acknowledgement.
-func (h *Handler) endAck(ctx context.Context, g store.Group, id string) error {
+func (h *Handler) endAck(ctx context.Context, g alertgroup.Group, id string) error {
 	if err := h.expireSilence(ctx, id); err != nil {
 		return err
 	}
-	_, err := h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+	_, err := h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
 		if !found {
 			return errNotTracked
 		}
@@ -140,7 +139,7 @@ func (h *Handler) endAck(ctx context.Context, g store.Group, id string) error {
 	return nil
 }
 
-func (h *Handler) reconcileGroup(ctx context.Context, g store.Group, start *amStart) error {
+func (h *Handler) reconcileGroup(ctx context.Context, g alertgroup.Group, start *amStart) error {
 	// The group labels select the group's alerts as Alertmanager's route
 	// does; without any (group_by: []), the common labels are the best
 	// available.
@@ -177,7 +176,7 @@ func (h *Handler) reconcileGroup(ctx context.Context, g store.Group, start *amSt
 // keepAck extends the acknowledgement silence of a group that may still
 // fire when it ends within two reconcile intervals, so that it cannot lapse
 // before the next pass.
-func (h *Handler) keepAck(ctx context.Context, g store.Group) error {
+func (h *Handler) keepAck(ctx context.Context, g alertgroup.Group) error {
 	a := g.State.Acked
 	if h.ackMode == AckModeSilence && a != nil && a.SilenceID != "" && a.Until.Sub(h.now()) < 2*h.interval {
 		return h.extendAck(ctx, g)
@@ -197,7 +196,7 @@ func (h *Handler) keepAck(ctx context.Context, g store.Group) error {
 // gone (kept in the store, so that restarts of amslack do not reset it)
 // or from a later notification, which showed them firing. Until then the
 // group stays firing and its acknowledgement silence is kept alive.
-func (h *Handler) absent(ctx context.Context, g store.Group, start *amStart) error {
+func (h *Handler) absent(ctx context.Context, g alertgroup.Group, start *amStart) error {
 	now := h.now()
 	since := g.AbsentSince
 	if since.IsZero() {
@@ -231,8 +230,8 @@ func (h *Handler) absent(ctx context.Context, g store.Group, start *amStart) err
 // markAbsent records when the reconciler first found the group's alerts
 // absent, keeping an earlier record (another replica's); a zero at clears
 // it. It returns the group as stored.
-func (h *Handler) markAbsent(ctx context.Context, key receiver.Key, at time.Time) (store.Group, error) {
-	return h.groups.Update(ctx, key, func(sg *store.Group, found bool) error {
+func (h *Handler) markAbsent(ctx context.Context, key alertgroup.Key, at time.Time) (alertgroup.Group, error) {
+	return h.groups.Update(ctx, key, func(sg *alertgroup.Group, found bool) error {
 		if !found {
 			return errNotTracked
 		}
@@ -243,33 +242,33 @@ func (h *Handler) markAbsent(ctx context.Context, key receiver.Key, at time.Time
 	})
 }
 
-func (h *Handler) resolve(ctx context.Context, g store.Group) error {
+func (h *Handler) resolve(ctx context.Context, g alertgroup.Group) error {
 	now := h.now()
 	var (
 		changed bool
 		ackID   string
 	)
-	_, err := h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+	_, err := h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
 		if !found {
 			return errNotTracked
 		}
 		changed, ackID = false, ""
 		// A notification that arrived since the pass began knows better
 		// than an alert list read before it; the next pass looks again.
-		if sg.Status == store.StatusResolved || !sg.UpdatedAt.Equal(g.UpdatedAt) {
+		if sg.Status == alertgroup.StatusResolved || !sg.UpdatedAt.Equal(g.UpdatedAt) {
 			return nil
 		}
 		changed = true
-		sg.Status = store.StatusResolved
+		sg.Status = alertgroup.StatusResolved
 		sg.ResolvedAt = now
 		sg.AbsentSince = time.Time{}
 		for fp := range sg.Alerts {
-			sg.Alerts[fp] = store.StatusResolved
+			sg.Alerts[fp] = alertgroup.StatusResolved
 		}
 		if m := sg.Message; m != nil && m.Data != nil {
-			m.Status = store.StatusResolved
+			m.Status = alertgroup.StatusResolved
 			for i := range m.Alerts {
-				m.Alerts[i].Status = store.StatusResolved
+				m.Alerts[i].Status = alertgroup.StatusResolved
 				if m.Alerts[i].EndsAt.IsZero() || m.Alerts[i].EndsAt.After(now) {
 					m.Alerts[i].EndsAt = now
 				}
@@ -301,7 +300,7 @@ func (h *Handler) resolve(ctx context.Context, g store.Group) error {
 	return nil
 }
 
-func (h *Handler) extendAck(ctx context.Context, g store.Group) error {
+func (h *Handler) extendAck(ctx context.Context, g alertgroup.Group) error {
 	a := g.State.Acked
 	ms, err := h.silenceMatchersFor(g)
 	if err != nil {
@@ -321,7 +320,7 @@ func (h *Handler) extendAck(ctx context.Context, g store.Group) error {
 		return fmt.Errorf("extend acknowledgement silence: %w", err)
 	}
 	var kept bool
-	_, err = h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+	_, err = h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
 		if !found {
 			return errNotTracked
 		}

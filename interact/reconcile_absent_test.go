@@ -11,8 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/amslack/amslack/interact/amclient"
-	"github.com/amslack/amslack/receiver/store"
-	"github.com/amslack/amslack/render"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // absentClock is a test clock that the test goroutine moves; Reconcile runs
@@ -23,7 +22,7 @@ func (c *absentClock) now() time.Time { return c.t }
 
 // reconcileAt runs one pass at the given time and returns the group after
 // it.
-func reconcileAt(t *testing.T, e *env, clock *absentClock, at time.Time) store.Group {
+func reconcileAt(t *testing.T, e *env, clock *absentClock, at time.Time) alertgroup.Group {
 	t.Helper()
 	clock.t = at
 	if err := e.h.Reconcile(t.Context()); err != nil {
@@ -42,13 +41,13 @@ func TestReconcileResolvesAfterResolveTimeout(t *testing.T) {
 	clock := &absentClock{t: t0}
 	am := &fakeAM{}
 	e := newEnv(t, Options{Silences: am, Now: clock.now, Workers: -1})
-	seedGroup(t, e.groups.Groups, func(g *store.Group) {
-		g.State.Acked = &render.Mark{By: render.User{ID: "U0002BOB", Name: "bob"}, At: t0, Until: t0.Add(15 * time.Minute), SilenceID: "ack-1"}
+	seedGroup(t, e.groups.Groups, func(g *alertgroup.Group) {
+		g.State.Acked = &alertgroup.Mark{By: alertgroup.User{ID: "U0002BOB", Name: "bob"}, At: t0, Until: t0.Add(15 * time.Minute), SilenceID: "ack-1"}
 	})
 	firing := func(at time.Time, what string) {
 		t.Helper()
 		g := reconcileAt(t, e, clock, at)
-		if g.Status != store.StatusFiring || g.State.Acked == nil || g.State.Acked.SilenceID != "ack-1" {
+		if g.Status != alertgroup.StatusFiring || g.State.Acked == nil || g.State.Acked.SilenceID != "ack-1" {
 			t.Fatalf("%s: status %s, acknowledgement %+v; want firing and acknowledged with ack-1", what, g.Status, g.State.Acked)
 		}
 		am.mu.Lock()
@@ -80,7 +79,7 @@ func TestReconcileResolvesAfterResolveTimeout(t *testing.T) {
 	firing(t0.Add(10*time.Minute+59*time.Second), "absent for 4m59s across a restart of amslack")
 
 	g := reconcileAt(t, e, clock, t0.Add(11*time.Minute))
-	if g.Status != store.StatusResolved || !g.ResolvedAt.Equal(t0.Add(11*time.Minute)) {
+	if g.Status != alertgroup.StatusResolved || !g.ResolvedAt.Equal(t0.Add(11*time.Minute)) {
 		t.Errorf("absent for 5m: status %s, resolved at %v; want resolved at %v", g.Status, g.ResolvedAt, t0.Add(11*time.Minute))
 	}
 	if a := g.State.Acked; a == nil || a.SilenceID != "" {
@@ -158,8 +157,8 @@ func TestReconcileAbsenceAndAlertmanagerStart(t *testing.T) {
 				am = statusErrAM{fakeAM: fake, err: tt.statusErr}
 			}
 			e := newEnv(t, Options{Silences: am, Now: clock.now, Workers: -1})
-			seedGroup(t, e.groups.Groups, func(g *store.Group) {
-				g.State.Acked = &render.Mark{By: render.User{ID: "U0002BOB", Name: "bob"}, At: t0, Until: t0.Add(15 * time.Minute), SilenceID: "ack-1"}
+			seedGroup(t, e.groups.Groups, func(g *alertgroup.Group) {
+				g.State.Acked = &alertgroup.Mark{By: alertgroup.User{ID: "U0002BOB", Name: "bob"}, At: t0, Until: t0.Add(15 * time.Minute), SilenceID: "ack-1"}
 				g.AbsentSince, g.NotifiedAt = tt.absentSince, tt.notifiedAt
 			})
 			for _, at := range tt.passes {
@@ -176,12 +175,12 @@ func TestReconcileAbsenceAndAlertmanagerStart(t *testing.T) {
 				expired := slices.Clone(fake.expired)
 				fake.mu.Unlock()
 				if at.Before(tt.resolvedAt) || tt.resolvedAt.IsZero() {
-					if g.Status != store.StatusFiring || len(expired) != 0 || g.AbsentSince.IsZero() {
+					if g.Status != alertgroup.StatusFiring || len(expired) != 0 || g.AbsentSince.IsZero() {
 						t.Fatalf("at %v: status %s, expired %v, absent since %v; want firing, nothing expired, absence noted", at, g.Status, expired, g.AbsentSince)
 					}
 					continue
 				}
-				if g.Status != store.StatusResolved || !g.ResolvedAt.Equal(at) || !slices.Equal(expired, []string{"ack-1"}) || !g.AbsentSince.IsZero() {
+				if g.Status != alertgroup.StatusResolved || !g.ResolvedAt.Equal(at) || !slices.Equal(expired, []string{"ack-1"}) || !g.AbsentSince.IsZero() {
 					t.Fatalf("at %v: status %s resolved at %v, expired %v, absent since %v; want resolved then with ack-1 expired", at, g.Status, g.ResolvedAt, expired, g.AbsentSince)
 				}
 				break

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/amslack/amslack/interact/amclient"
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/amtest"
-	"github.com/amslack/amslack/receiver/store"
 )
 
 // TestReconcileAfterAlertmanagerRestart acknowledges a firing group, then
@@ -37,7 +37,7 @@ func TestReconcileAfterAlertmanagerRestart(t *testing.T) {
 			t.Fatalf("pass %d: %v", pass, err)
 		}
 		g := getGroup(t, e.groups)
-		if g.Status != store.StatusFiring || !g.ResolvedAt.IsZero() || g.AbsentSince.IsZero() {
+		if g.Status != alertgroup.StatusFiring || !g.ResolvedAt.IsZero() || g.AbsentSince.IsZero() {
 			t.Fatalf("pass %d: status %s, resolved at %v, absent since %v; want firing with the absence noted", pass, g.Status, g.ResolvedAt, g.AbsentSince)
 		}
 		a := g.State.Acked
@@ -63,7 +63,7 @@ func TestReconcileAfterAlertmanagerRestart(t *testing.T) {
 	if err := e.h.Reconcile(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if g := getGroup(t, e.groups); g.Status != store.StatusFiring || g.State.Acked == nil || g.State.Acked.SilenceID == "" || !g.AbsentSince.IsZero() {
+	if g := getGroup(t, e.groups); g.Status != alertgroup.StatusFiring || g.State.Acked == nil || g.State.Acked.SilenceID == "" || !g.AbsentSince.IsZero() {
 		t.Errorf("after the alerts came back: status %s, acknowledgement %+v, absent since %v", g.Status, g.State.Acked, g.AbsentSince)
 	}
 	if active := am.ActiveSilences(t); len(active) != 1 || !strings.HasPrefix(active[0].Comment, "ACK! ") {

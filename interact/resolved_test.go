@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/render"
 )
 
@@ -36,10 +36,10 @@ func TestClicksOnResolvedGroup(t *testing.T) {
 				ID: "approve_restart", Label: "Approve restart", URL: as.srv.URL,
 				Allow: Rule{Users: []string{"U0001ALICE"}}, Secret: "action-secret",
 			}}})
-			seedGroup(t, e.groups.Groups, func(g *store.Group) {
-				g.Status = store.StatusResolved
+			seedGroup(t, e.groups.Groups, func(g *alertgroup.Group) {
+				g.Status = alertgroup.StatusResolved
 				g.ResolvedAt = resolvedAt
-				g.State.Silenced = &render.Mark{By: render.User{ID: "U0002BOB"}, At: resolvedAt.Add(-time.Hour), Until: resolvedAt.Add(time.Hour), SilenceID: "sil-1"}
+				g.State.Silenced = &alertgroup.Mark{By: alertgroup.User{ID: "U0002BOB"}, At: resolvedAt.Add(-time.Hour), Until: resolvedAt.Add(time.Hour), SilenceID: "sil-1"}
 			})
 			tt.spec.responseURL = e.sink.url("x")
 			e.post(t, tt.spec)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/render"
 )
 
@@ -85,7 +86,7 @@ func (h *Handler) takeResponse(responseURL string) bool {
 type markup string
 
 // userMention names u in mrkdwn; see render.Mention.
-func userMention(u render.User) markup { return markup(render.Mention(u)) }
+func userMention(u alertgroup.User) markup { return markup(render.Mention(u)) }
 
 // mrkdwnf formats like fmt.Sprintf, for text that Slack reads as mrkdwn:
 // replies to the clicker, thread notes and command answers. Every string,

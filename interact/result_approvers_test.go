@@ -5,7 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/amslack/amslack/render"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // TestResultKeepsApprovers checks that an action's result records everyone
@@ -27,7 +27,7 @@ func TestResultKeepsApprovers(t *testing.T) {
 	if len(results) != 1 {
 		t.Fatalf("results = %+v, want one", results)
 	}
-	want := []render.User{{ID: "U0001ALICE", Name: "alice"}, {ID: "U0002BOB", Name: "bob"}}
+	want := []alertgroup.User{{ID: "U0001ALICE", Name: "alice"}, {ID: "U0002BOB", Name: "bob"}}
 	if diff := cmp.Diff(results[0].Approvers, want); diff != "" {
 		t.Errorf("result approvers (-got +want):\n%s", diff)
 	}

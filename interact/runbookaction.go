@@ -15,8 +15,7 @@ import (
 	"time"
 
 	"github.com/amslack/amslack/interact/runbook"
-	"github.com/amslack/amslack/receiver/store"
-	"github.com/amslack/amslack/render"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // Retries of a runbook call: transport errors and 5xx answers are tried
@@ -43,14 +42,14 @@ const maxRechecks = 3
 // given within the approval window count, and a round completes only with
 // approvers who may still approve: each earlier approver's permission is
 // checked again, as configuration or user groups may have changed since.
-func (h *Handler) runAction(ctx context.Context, c click, g store.Group, a *Action) outcome {
+func (h *Handler) runAction(ctx context.Context, c click, g alertgroup.Group, a *Action) outcome {
 	var (
-		approvers []render.User
+		approvers []alertgroup.User
 		have      int
 		already   bool
 		run       bool
 		round     int
-		unchecked []render.User
+		unchecked []alertgroup.User
 		dropped   map[string]int
 	)
 	now := h.now()
@@ -59,14 +58,14 @@ func (h *Handler) runAction(ctx context.Context, c click, g store.Group, a *Acti
 	allowed := map[string]bool{c.user.ID: true}
 	var err error
 	for check := 0; ; check++ {
-		_, err = h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+		_, err = h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
 			if !found {
 				return errNotTracked
 			}
 			approvers, have, already, run, round, unchecked = nil, 0, false, false, 0, nil
 			list, until, drop := countingApprovals(sg.State, a.ID, now, allowed)
 			dropped = drop
-			if slices.ContainsFunc(list, func(u render.User) bool { return u.ID == c.user.ID }) {
+			if slices.ContainsFunc(list, func(u alertgroup.User) bool { return u.ID == c.user.ID }) {
 				already, have = true, len(list)
 				setApprovals(&sg.State, a.ID, list, until)
 				return nil
@@ -141,11 +140,11 @@ func (h *Handler) runAction(ctx context.Context, c click, g store.Group, a *Acti
 
 	key := runbook.IdempotencyKey(c.team, c.channel, c.ts, a.ID, round)
 	resp, err := h.caller.call(ctx, a, key, runbookRequest(c, g, a.ID, key, approvers))
-	res := render.Result{Action: a.ID, By: c.user, At: h.now(), OK: err == nil && resp.OK, Detail: truncate(resp.Detail, maxDetail), Approvers: approvers}
+	res := alertgroup.Result{Action: a.ID, By: c.user, At: h.now(), OK: err == nil && resp.OK, Detail: truncate(resp.Detail, maxDetail), Approvers: approvers}
 	if err != nil {
 		res.Detail = truncate(err.Error(), maxDetail)
 	}
-	_, uerr := h.groups.Update(ctx, g.Key, func(sg *store.Group, found bool) error {
+	_, uerr := h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
 		if !found {
 			return errNotTracked
 		}
@@ -173,7 +172,7 @@ func (h *Handler) runAction(ctx context.Context, c click, g store.Group, a *Acti
 }
 
 // resultNote is the thread reply for an action's outcome.
-func resultNote(a *Action, approvers []render.User, res render.Result) string {
+func resultNote(a *Action, approvers []alertgroup.User, res alertgroup.Result) string {
 	who := make([]string, 0, len(approvers))
 	for _, u := range approvers {
 		who = append(who, string(userMention(u)))
@@ -194,7 +193,7 @@ func resultNote(a *Action, approvers []render.User, res render.Result) string {
 // time, or without one (recorded before approvals had a window), are left
 // out, and so are approvers known not to be allowed; dropped counts both
 // by reason.
-func countingApprovals(st render.State, id string, now time.Time, allowed map[string]bool) (list []render.User, until map[string]time.Time, dropped map[string]int) {
+func countingApprovals(st alertgroup.State, id string, now time.Time, allowed map[string]bool) (list []alertgroup.User, until map[string]time.Time, dropped map[string]int) {
 	until = map[string]time.Time{}
 	dropped = map[string]int{}
 	ends := st.ApprovalsUntil[id]
@@ -216,14 +215,14 @@ func countingApprovals(st render.State, id string, now time.Time, allowed map[st
 
 // setApprovals stores the approvals of an action and when they stop
 // counting; none removes the action's entries.
-func setApprovals(st *render.State, id string, list []render.User, until map[string]time.Time) {
+func setApprovals(st *alertgroup.State, id string, list []alertgroup.User, until map[string]time.Time) {
 	if len(list) == 0 {
 		delete(st.Approvals, id)
 		delete(st.ApprovalsUntil, id)
 		return
 	}
 	if st.Approvals == nil {
-		st.Approvals = map[string][]render.User{}
+		st.Approvals = map[string][]alertgroup.User{}
 	}
 	if st.ApprovalsUntil == nil {
 		st.ApprovalsUntil = map[string]map[string]time.Time{}
@@ -232,7 +231,7 @@ func setApprovals(st *render.State, id string, list []render.User, until map[str
 	st.ApprovalsUntil[id] = until
 }
 
-func runbookRequest(c click, g store.Group, action, key string, approvers []render.User) runbook.Request {
+func runbookRequest(c click, g alertgroup.Group, action, key string, approvers []alertgroup.User) runbook.Request {
 	req := runbook.Request{
 		Action:         action,
 		IdempotencyKey: key,

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // withNotes makes e's handler record its thread notes in the returned
@@ -24,7 +24,7 @@ func TestSilenceNoteNamesMatchers(t *testing.T) {
 	tests := []struct {
 		name   string
 		mode   string
-		mutate func(g *store.Group)
+		mutate func(g *alertgroup.Group)
 		want   string
 	}{
 		{
@@ -34,14 +34,14 @@ func TestSilenceNoteNamesMatchers(t *testing.T) {
 		{
 			name: "group labels",
 			mode: SilenceMatchersGroup,
-			mutate: func(g *store.Group) {
+			mutate: func(g *alertgroup.Group) {
 				g.Message.GroupLabels = map[string]string{"alertname": "DiskFull"}
 			},
 			want: `^🔕 Silenced by <@U0002BOB> for 1h, until .* UTC: alertname="DiskFull"$`,
 		},
 		{
 			name: "markup and quotes in values",
-			mutate: func(g *store.Group) {
+			mutate: func(g *alertgroup.Group) {
 				g.Message.CommonLabels = map[string]string{"alertname": "DiskFull", "team": `<!channel> "db" & co`}
 			},
 			want: `^🔕 Silenced by <@U0002BOB> for 1h, until .* UTC: alertname="DiskFull", team="&lt;!channel&gt; \\"db\\" &amp; co"$`,

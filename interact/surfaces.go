@@ -2,8 +2,6 @@ package interact
 
 import (
 	"errors"
-	"io"
-	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -118,58 +116,4 @@ func newSurfaceMetrics(reg prometheus.Registerer) *surfaceMetrics {
 		m.envelopes.WithLabelValues(t)
 	}
 	return m
-}
-
-// readVerified reads a request to endpoint and checks Slack's signature,
-// with the same answers as ServeHTTP: 405, 413, 400 and 401. It reports
-// false when it has answered. noRetry marks each refusal with
-// X-Slack-No-Retry, which the Events API reads: none of them can succeed
-// when sent again.
-func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request, endpoint string, noRetry bool) ([]byte, bool) {
-	body, ok := h.readBody(w, r, endpoint, noRetry)
-	if !ok {
-		return nil, false
-	}
-	return body, h.verify(w, r, body, endpoint, noRetry)
-}
-
-// readBody reads a POST body of at most MaxBodyBytes.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, endpoint string, noRetry bool) ([]byte, bool) {
-	if r.Method != http.MethodPost {
-		h.smetrics.rejected.WithLabelValues(endpoint, rejectMethod).Inc()
-		w.Header().Set("Allow", http.MethodPost)
-		refuse(w, "method not allowed", http.StatusMethodNotAllowed, noRetry)
-		return nil, false
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			h.smetrics.rejected.WithLabelValues(endpoint, rejectTooLarge).Inc()
-			refuse(w, "request body too large", http.StatusRequestEntityTooLarge, noRetry)
-			return nil, false
-		}
-		h.smetrics.rejected.WithLabelValues(endpoint, rejectMalformed).Inc()
-		refuse(w, "cannot read request body", http.StatusBadRequest, noRetry)
-		return nil, false
-	}
-	return body, true
-}
-
-// verify checks Slack's signature over the raw body.
-func (h *Handler) verify(w http.ResponseWriter, r *http.Request, body []byte, endpoint string, noRetry bool) bool {
-	if err := VerifyRequest(r.Header, body, h.secret); err != nil {
-		h.smetrics.rejected.WithLabelValues(endpoint, rejectUnauthorized).Inc()
-		h.logger.Warn("rejected Slack request", "endpoint", endpoint, "err", err, "remote_addr", r.RemoteAddr)
-		refuse(w, "unauthorized", http.StatusUnauthorized, noRetry)
-		return false
-	}
-	return true
-}
-
-func refuse(w http.ResponseWriter, msg string, status int, noRetry bool) {
-	if noRetry {
-		w.Header().Set(HeaderSlackNoRetry, "1")
-	}
-	http.Error(w, msg, status)
 }

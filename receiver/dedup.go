@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // haDedup recognises the copies of one notification that clustered
@@ -46,7 +48,7 @@ func newHADedup(size int, window time.Duration) *haDedup {
 
 // identity returns the group a notification belongs to and the identity
 // under which its copies are recognised.
-func identity(m *Message, dest string) (group, id string) {
+func identity(m *alertgroup.Message, dest string) (group, id string) {
 	group = m.Receiver + "\x1f" + m.GroupKey + "\x1f" + dest
 	pairs := make([]string, 0, len(m.Alerts))
 	for _, a := range m.Alerts {

@@ -1,3 +1,7 @@
+// Package receiver owns the Alertmanager side of amslack: the POST /webhook
+// handler with its authentication, size limits, decoding and validation,
+// the de-duplication of copies sent by Alertmanager HA peers, and the routing
+// of each alert group to the Slack destinations it belongs to.
 package receiver
 
 import (
@@ -16,12 +20,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // Enqueuer accepts notifications for delivery. Enqueue returns nil only once
 // the notification is durably recorded.
 type Enqueuer interface {
-	Enqueue(ctx context.Context, n Notification) error
+	Enqueue(ctx context.Context, n alertgroup.Notification) error
 }
 
 // Auth is how Alertmanager authenticates: a bearer token or basic auth
@@ -272,8 +278,8 @@ func (h *Handler) serve(r *http.Request) (string, error) {
 		h.logger.Debug("Dropped a copy from an Alertmanager HA peer", "group_key", m.GroupKey, "receiver", m.Receiver)
 		return resultDuplicate, nil
 	}
-	n := Notification{
-		Key:        Key{Receiver: UnescapeReceiver(m.Receiver), GroupKey: m.GroupKey, Channel: dest},
+	n := alertgroup.Notification{
+		Key:        alertgroup.Key{Receiver: UnescapeReceiver(m.Receiver), GroupKey: m.GroupKey, Channel: dest},
 		Route:      route.Name,
 		Message:    m,
 		ReceivedAt: h.now(),
@@ -312,8 +318,8 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
 // Decode parses and validates a webhook payload. A syntax error returns a
 // plain error; a payload that is JSON but not an acceptable notification
 // returns a *ValidationError naming the field.
-func Decode(body []byte) (*Message, error) {
-	m := &Message{}
+func Decode(body []byte) (*alertgroup.Message, error) {
+	m := &alertgroup.Message{}
 	if err := json.Unmarshal(body, m); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
@@ -325,14 +331,14 @@ func Decode(body []byte) (*Message, error) {
 		}
 		return nil, fmt.Errorf("not valid JSON: %w", err)
 	}
-	if err := m.Validate(); err != nil {
+	if err := validate(m); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// Validate checks what amslack relies on.
-func (m *Message) Validate() error {
+// validate checks what amslack relies on in a webhook payload.
+func validate(m *alertgroup.Message) error {
 	switch {
 	case m.Version != "" && m.Version != "4":
 		return &ValidationError{Field: "version", Reason: fmt.Sprintf("%q is not supported: amslack reads webhook version \"4\"", m.Version)}

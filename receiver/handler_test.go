@@ -18,16 +18,18 @@ import (
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // recorder is an Enqueuer that keeps what it accepts, or fails.
 type recorder struct {
 	mu   sync.Mutex
-	got  []Notification
+	got  []alertgroup.Notification
 	fail error
 }
 
-func (r *recorder) Enqueue(_ context.Context, n Notification) error {
+func (r *recorder) Enqueue(_ context.Context, n alertgroup.Notification) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail != nil {
@@ -37,10 +39,10 @@ func (r *recorder) Enqueue(_ context.Context, n Notification) error {
 	return nil
 }
 
-func (r *recorder) notifications() []Notification {
+func (r *recorder) notifications() []alertgroup.Notification {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]Notification(nil), r.got...)
+	return append([]alertgroup.Notification(nil), r.got...)
 }
 
 func fixture(t testing.TB, name string) []byte {
@@ -233,7 +235,7 @@ func TestRouting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msg := &Message{Data: newData(tt.receiver, tt.labels)}
+			msg := &alertgroup.Message{Data: newData(tt.receiver, tt.labels)}
 			r, dest, err := rt.Route(msg, tt.channel)
 			if err != nil {
 				t.Fatal(err)
@@ -318,7 +320,7 @@ func BenchmarkWebhook(b *testing.B) {
 
 type discard struct{}
 
-func (discard) Enqueue(context.Context, Notification) error { return nil }
+func (discard) Enqueue(context.Context, alertgroup.Notification) error { return nil }
 
 // gate is an Enqueuer whose first call blocks until released and then
 // fails; later calls succeed.
@@ -327,10 +329,10 @@ type gate struct {
 	calls   int
 	entered chan struct{}
 	release chan struct{}
-	got     []Notification
+	got     []alertgroup.Notification
 }
 
-func (g *gate) Enqueue(_ context.Context, n Notification) error {
+func (g *gate) Enqueue(_ context.Context, n alertgroup.Notification) error {
 	g.mu.Lock()
 	g.calls++
 	first := g.calls == 1

@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/common/model"
+
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // Route is where alert groups go: the first route whose receiver and
@@ -31,7 +33,7 @@ type Route struct {
 // Destination is the Key.Channel the route sends to.
 func (r *Route) Destination() string {
 	if r.Webhook {
-		return WebhookPrefix + r.Name
+		return alertgroup.WebhookPrefix + r.Name
 	}
 	return r.Channel
 }
@@ -76,7 +78,7 @@ func NewRouter(routes []*Route, allowedChannels []string) *Router {
 // Route returns the route for a message. A non-empty channel (from the
 // request's ?channel=) sends to that channel with the default route's
 // options, so that routing can live entirely in alertmanager.yml.
-func (rt *Router) Route(m *Message, channel string) (route *Route, dest string, err error) {
+func (rt *Router) Route(m *alertgroup.Message, channel string) (route *Route, dest string, err error) {
 	if channel != "" {
 		if !conversationID.MatchString(channel) {
 			return nil, "", fmt.Errorf("%w; got %.40q", ErrChannelInvalid, channel)

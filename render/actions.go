@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/slack-go/slack"
+
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // defaultSilenceDurations are the silence choices of a route that sets none.
@@ -204,7 +206,7 @@ func stateBlock(g *group) slack.Block {
 		a := findAction(g.in.Options.Actions, r.Action)
 		by := r.Approvers
 		if len(by) == 0 {
-			by = []User{r.By}
+			by = []alertgroup.User{r.By}
 		}
 		lines = append(lines, icon+" "+actionLabel(a, r.Action)+" by "+whoList(by)+": "+clipEscaped(detail, capStateLine/2))
 	}
@@ -222,11 +224,11 @@ func stateBlock(g *group) slack.Block {
 // and per action when the first of them stops counting. An approval without
 // a recorded end counts and adds no end; with a zero now, every approval
 // counts.
-func currentApprovals(st State, now time.Time) (map[string][]User, map[string]time.Time) {
+func currentApprovals(st alertgroup.State, now time.Time) (map[string][]alertgroup.User, map[string]time.Time) {
 	if len(st.ApprovalsUntil) == 0 {
 		return st.Approvals, nil
 	}
-	approvals := make(map[string][]User, len(st.Approvals))
+	approvals := make(map[string][]alertgroup.User, len(st.Approvals))
 	expires := map[string]time.Time{}
 	for id, users := range st.Approvals {
 		ends := st.ApprovalsUntil[id]
@@ -250,7 +252,7 @@ func currentApprovals(st State, now time.Time) (map[string][]User, map[string]ti
 
 // approvalOrder lists the actions with approvals: configured ones in
 // configuration order, then any others by id.
-func approvalOrder(approvals map[string][]User, actions []Action) []string {
+func approvalOrder(approvals map[string][]alertgroup.User, actions []Action) []string {
 	var ids, rest []string
 	seen := map[string]bool{}
 	for _, a := range actions {
@@ -284,7 +286,7 @@ func actionLabel(a Action, id string) string {
 
 // who mentions a Slack user by id when the id looks like one, so Slack
 // shows the current name; otherwise it writes the name, escaped.
-func who(u User) string {
+func who(u alertgroup.User) string {
 	if isUserID(u.ID) {
 		return "<@" + u.ID + ">"
 	}
@@ -293,7 +295,7 @@ func who(u User) string {
 
 // whoList names users as who does, "a, b and c", the first maxUsersShown
 // of them and then how many more.
-func whoList(users []User) string {
+func whoList(users []alertgroup.User) string {
 	names := make([]string, 0, min(len(users), maxUsersShown))
 	for _, u := range users[:min(len(users), maxUsersShown)] {
 		names = append(names, who(u))
@@ -310,7 +312,7 @@ func whoList(users []User) string {
 // plainName names u in plain_text, which shows no mentions: u's name, else
 // an id that is not a Slack user id and that who would show as a name; ""
 // when there is neither.
-func plainName(u User) string {
+func plainName(u alertgroup.User) string {
 	if n := oneLine(u.Name); n != "" {
 		return clip(n, capUserName)
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/alertmanager/template"
+
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // diskFull is a firing DiskFull group of n alerts on db-1 … db-n, each with
@@ -38,52 +40,52 @@ func diskFull(n int) *template.Data {
 
 func TestHeaderShowsHandledState(t *testing.T) {
 	now := testNow()
-	alice := User{ID: "U0ALICE001", Name: "alice"}
-	bob := User{ID: "U0BOB00001", Name: "bob"}
+	alice := alertgroup.User{ID: "U0ALICE001", Name: "alice"}
+	bob := alertgroup.User{ID: "U0BOB00001", Name: "bob"}
 	tests := []struct {
 		name   string
 		status string // "" for firing
-		state  State
+		state  alertgroup.State
 		want   string
 	}{
 		{name: "neither", want: "🔥 DiskFull — 2 firing"},
 		{
 			name:  "silenced",
-			state: State{Silenced: &Mark{By: alice, At: now, Until: time.Date(2026, 11, 29, 17, 31, 0, 0, time.UTC)}},
+			state: alertgroup.State{Silenced: &alertgroup.Mark{By: alice, At: now, Until: time.Date(2026, 11, 29, 17, 31, 0, 0, time.UTC)}},
 			want:  "🔕 DiskFull — silenced by alice until 17:31 UTC",
 		},
 		{
 			name:  "silenced until another day",
-			state: State{Silenced: &Mark{By: alice, At: now, Until: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}},
+			state: alertgroup.State{Silenced: &alertgroup.Mark{By: alice, At: now, Until: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}},
 			want:  "🔕 DiskFull — silenced by alice until 2026-11-30 09:00 UTC",
 		},
 		{
 			name:  "silenced by someone without a name",
-			state: State{Silenced: &Mark{By: User{ID: "U0NONAME01"}, At: now, Until: now.Add(time.Hour)}},
+			state: alertgroup.State{Silenced: &alertgroup.Mark{By: alertgroup.User{ID: "U0NONAME01"}, At: now, Until: now.Add(time.Hour)}},
 			want:  "🔕 DiskFull — silenced until 15:30 UTC",
 		},
 		{
 			name:  "acknowledged",
-			state: State{Acked: &Mark{By: bob, At: now}},
+			state: alertgroup.State{Acked: &alertgroup.Mark{By: bob, At: now}},
 			want:  "👀 DiskFull — bob is on it",
 		},
 		{
 			name:  "acknowledged by someone without a name",
-			state: State{Acked: &Mark{By: User{ID: "U0NONAME01"}, At: now}},
+			state: alertgroup.State{Acked: &alertgroup.Mark{By: alertgroup.User{ID: "U0NONAME01"}, At: now}},
 			want:  "👀 DiskFull — acknowledged",
 		},
 		{
 			name: "both",
-			state: State{
-				Acked:    &Mark{By: bob, At: now},
-				Silenced: &Mark{By: alice, At: now, Until: time.Date(2026, 11, 29, 17, 31, 0, 0, time.UTC)},
+			state: alertgroup.State{
+				Acked:    &alertgroup.Mark{By: bob, At: now},
+				Silenced: &alertgroup.Mark{By: alice, At: now, Until: time.Date(2026, 11, 29, 17, 31, 0, 0, time.UTC)},
 			},
 			want: "👀 DiskFull — bob is on it, silenced until 17:31 UTC",
 		},
 		{
 			name:   "resolved while handled",
 			status: "resolved",
-			state:  State{Acked: &Mark{By: bob, At: now}, Silenced: &Mark{By: alice, At: now}},
+			state:  alertgroup.State{Acked: &alertgroup.Mark{By: bob, At: now}, Silenced: &alertgroup.Mark{By: alice, At: now}},
 			want:   "✅ DiskFull — resolved",
 		},
 	}
@@ -115,10 +117,10 @@ func TestHeaderShowsHandledState(t *testing.T) {
 func TestHeaderHandledKeepsTitle(t *testing.T) {
 	d := diskFull(2)
 	d.GroupLabels["alertname"] = strings.Repeat("VeryLongAlertName", 20)
-	long := User{ID: "U0ALICE001", Name: strings.Repeat("a", 100)}
-	in := Input{Group: d, Now: testNow(), State: State{
-		Acked:    &Mark{By: long},
-		Silenced: &Mark{By: long, Until: testNow().Add(48 * time.Hour)},
+	long := alertgroup.User{ID: "U0ALICE001", Name: strings.Repeat("a", 100)}
+	in := Input{Group: d, Now: testNow(), State: alertgroup.State{
+		Acked:    &alertgroup.Mark{By: long},
+		Silenced: &alertgroup.Mark{By: long, Until: testNow().Add(48 * time.Hour)},
 	}}
 	got := headerText(t, Render(in))
 	if runes(got) != maxHeaderText || !strings.HasPrefix(got, "👀 VeryLong") ||
@@ -129,12 +131,12 @@ func TestHeaderHandledKeepsTitle(t *testing.T) {
 
 func TestMentionOnlyOnFirstPostOfUnhandledGroup(t *testing.T) {
 	opts := Options{Mentions: map[string]string{"critical": "<!here>"}}
-	acked := State{Acked: &Mark{By: User{ID: "U0BOB00001", Name: "bob"}}}
-	silenced := State{Silenced: &Mark{By: User{ID: "U0BOB00001", Name: "bob"}, Until: testNow().Add(time.Hour)}}
+	acked := alertgroup.State{Acked: &alertgroup.Mark{By: alertgroup.User{ID: "U0BOB00001", Name: "bob"}}}
+	silenced := alertgroup.State{Silenced: &alertgroup.Mark{By: alertgroup.User{ID: "U0BOB00001", Name: "bob"}, Until: testNow().Add(time.Hour)}}
 	tests := []struct {
 		name    string
 		update  bool
-		state   State
+		state   alertgroup.State
 		resolve bool
 		want    bool
 	}{
@@ -315,27 +317,27 @@ func TestResultNamesAllApprovers(t *testing.T) {
 	at := testNow().Add(-time.Minute)
 	tests := []struct {
 		name   string
-		result Result
+		result alertgroup.Result
 		want   string
 	}{
 		{
 			name:   "one approver",
-			result: Result{Action: "approve_restart", By: User{ID: "U2"}, At: at, OK: true, Approvers: []User{{ID: "U2"}}},
+			result: alertgroup.Result{Action: "approve_restart", By: alertgroup.User{ID: "U2"}, At: at, OK: true, Approvers: []alertgroup.User{{ID: "U2"}}},
 			want:   "✅ Approve restart by <@U2>: ok",
 		},
 		{
 			name:   "two approvers",
-			result: Result{Action: "approve_restart", By: User{ID: "U2"}, At: at, OK: true, Approvers: []User{{ID: "U1"}, {ID: "U2"}}},
+			result: alertgroup.Result{Action: "approve_restart", By: alertgroup.User{ID: "U2"}, At: at, OK: true, Approvers: []alertgroup.User{{ID: "U1"}, {ID: "U2"}}},
 			want:   "✅ Approve restart by <@U1> and <@U2>: ok",
 		},
 		{
 			name:   "three approvers, one named only",
-			result: Result{Action: "approve_restart", By: User{ID: "U3"}, At: at, Detail: "timeout", Approvers: []User{{ID: "U1"}, {Name: "<bob>"}, {ID: "U3"}}},
+			result: alertgroup.Result{Action: "approve_restart", By: alertgroup.User{ID: "U3"}, At: at, Detail: "timeout", Approvers: []alertgroup.User{{ID: "U1"}, {Name: "<bob>"}, {ID: "U3"}}},
 			want:   "❌ Approve restart by <@U1>, &lt;bob&gt; and <@U3>: timeout",
 		},
 		{
 			name:   "recorded before approvers were kept",
-			result: Result{Action: "approve_restart", By: User{ID: "U2"}, At: at, OK: true},
+			result: alertgroup.Result{Action: "approve_restart", By: alertgroup.User{ID: "U2"}, At: at, OK: true},
 			want:   "✅ Approve restart by <@U2>: ok",
 		},
 	}
@@ -343,18 +345,18 @@ func TestResultNamesAllApprovers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := inputOf(loadPayload(t, "v035-firing.json"))
 			in.Options = richOptions(t)
-			in.State = State{Results: []Result{tc.result}}
+			in.State = alertgroup.State{Results: []alertgroup.Result{tc.result}}
 			if diff := cmp.Diff(contextTexts(Render(in), blockState), []string{tc.want}); diff != "" {
 				t.Errorf("state (-got +want):\n%s", diff)
 			}
 		})
 	}
 	t.Run("many approvers", func(t *testing.T) {
-		var users []User
+		var users []alertgroup.User
 		for i := range maxUsersShown + 3 {
-			users = append(users, User{ID: fmt.Sprintf("U%02d", i)})
+			users = append(users, alertgroup.User{ID: fmt.Sprintf("U%02d", i)})
 		}
-		in := Input{Group: diskFull(1), Now: testNow(), State: State{Results: []Result{{Action: "x", By: users[len(users)-1], OK: true, Approvers: users}}}}
+		in := Input{Group: diskFull(1), Now: testNow(), State: alertgroup.State{Results: []alertgroup.Result{{Action: "x", By: users[len(users)-1], OK: true, Approvers: users}}}}
 		got := contextTexts(Render(in), blockState)
 		if len(got) != 1 || !strings.HasSuffix(got[0], "<@U08>, <@U09> and 3 more: ok") {
 			t.Errorf("state = %q", got)

@@ -23,6 +23,8 @@ import (
 	"github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/common/model"
 	"github.com/slack-go/slack"
+
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // Block ids. They are stable so that the interaction side can find the
@@ -252,7 +254,7 @@ func EscapeMrkdwn(s string) string { return escapeMrkdwn(s) }
 // Mention names u in mrkdwn: a mention, which Slack shows with the current
 // name, when u.ID has the shape of a Slack user ID; otherwise u's name,
 // escaped and on one line.
-func Mention(u User) string { return who(u) }
+func Mention(u alertgroup.User) string { return who(u) }
 
 // severityIcons are the icons of the severities amslack knows.
 var severityIcons = map[string]string{
@@ -328,7 +330,7 @@ func headerBlock(g *group) slack.Block {
 }
 
 // handled reports whether someone has acknowledged or silenced the group.
-func handled(st State) bool { return st.Acked != nil || st.Silenced != nil }
+func handled(st alertgroup.State) bool { return st.Acked != nil || st.Silenced != nil }
 
 // statusText says since when the group has been firing, or how long it
 // fired. The start is a date token rather than a duration, which would be

@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/alertmanager/template"
 	"github.com/slack-go/slack"
+
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -69,19 +71,19 @@ func mustMatcher(t testing.TB, typ labels.MatchType, name, value string) *labels
 }
 
 // richState has an acknowledgement, a silence, approvals and results.
-func richState() State {
-	return State{
-		Acked: &Mark{By: User{ID: "U123", Name: "alice"}, At: time.Date(2026, 11, 29, 14, 5, 0, 0, time.UTC)},
-		Silenced: &Mark{
-			By:        User{ID: "U456"},
+func richState() alertgroup.State {
+	return alertgroup.State{
+		Acked: &alertgroup.Mark{By: alertgroup.User{ID: "U123", Name: "alice"}, At: time.Date(2026, 11, 29, 14, 5, 0, 0, time.UTC)},
+		Silenced: &alertgroup.Mark{
+			By:        alertgroup.User{ID: "U456"},
 			At:        time.Date(2026, 11, 29, 14, 6, 0, 0, time.UTC),
 			Until:     time.Date(2026, 11, 29, 15, 6, 0, 0, time.UTC),
 			SilenceID: "5b1c6f0e-7a51-4d0c-9d3e-2f6f0c1a9b7e",
 		},
-		Approvals: map[string][]User{"approve_restart": {{ID: "U1"}}},
-		Results: []Result{
-			{Action: "approve_restart", By: User{ID: "U2"}, At: time.Date(2026, 11, 29, 14, 10, 0, 0, time.UTC), OK: true, Approvers: []User{{ID: "U4"}, {ID: "U2"}}},
-			{Action: "drain", By: User{ID: "U3"}, At: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC), Detail: "timeout <after 30s> & gave up"},
+		Approvals: map[string][]alertgroup.User{"approve_restart": {{ID: "U1"}}},
+		Results: []alertgroup.Result{
+			{Action: "approve_restart", By: alertgroup.User{ID: "U2"}, At: time.Date(2026, 11, 29, 14, 10, 0, 0, time.UTC), OK: true, Approvers: []alertgroup.User{{ID: "U4"}, {ID: "U2"}}},
+			{Action: "drain", By: alertgroup.User{ID: "U3"}, At: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC), Detail: "timeout <after 30s> & gave up"},
 		},
 	}
 }
@@ -198,8 +200,8 @@ func TestRenderGolden(t *testing.T) {
 	firstPost := inputOf(loadPayload(t, "v035-firing.json"))
 	firstPost.Options = richOptions(t)
 	silenced := withState("v035-firing.json")
-	silenced.State = State{Silenced: &Mark{
-		By: User{ID: "U0ALICE001", Name: "alice"}, At: testNow(), Until: time.Date(2026, 11, 29, 17, 31, 0, 0, time.UTC),
+	silenced.State = alertgroup.State{Silenced: &alertgroup.Mark{
+		By: alertgroup.User{ID: "U0ALICE001", Name: "alice"}, At: testNow(), Until: time.Date(2026, 11, 29, 17, 31, 0, 0, time.UTC),
 	}}
 	silenced.Update = true
 	cases = append(cases,
@@ -369,7 +371,7 @@ func TestRenderLayout(t *testing.T) {
 					d.Alerts[i].Status = "resolved"
 					d.Alerts[i].EndsAt = start.Add(40 * time.Minute)
 				}
-				return Input{Group: d, Now: testNow(), State: State{Acked: &Mark{By: User{ID: "U1"}}}}
+				return Input{Group: d, Now: testNow(), State: alertgroup.State{Acked: &alertgroup.Mark{By: alertgroup.User{ID: "U1"}}}}
 			},
 			header: "✅ DiskFull — resolved",
 			status: "🔴 *Critical* · Resolved after 40m",
@@ -383,7 +385,7 @@ func TestRenderLayout(t *testing.T) {
 				return Input{
 					Group:   firing(),
 					Now:     testNow(),
-					State:   State{Acked: &Mark{By: User{ID: "U1"}}, Silenced: &Mark{By: User{ID: "U2"}}},
+					State:   alertgroup.State{Acked: &alertgroup.Mark{By: alertgroup.User{ID: "U1"}}, Silenced: &alertgroup.Mark{By: alertgroup.User{ID: "U2"}}},
 					Options: Options{Mentions: map[string]string{"critical": "<!subteam^S1>", "warning": "<!here>"}},
 				}
 			},
@@ -624,7 +626,7 @@ func TestRenderActions(t *testing.T) {
 func TestRenderState(t *testing.T) {
 	in := inputOf(loadPayload(t, "v035-firing.json"))
 	in.State = richState()
-	in.State.Approvals["unconfigured"] = []User{{Name: "<bob>"}, {ID: "lower-case-id"}}
+	in.State.Approvals["unconfigured"] = []alertgroup.User{{Name: "<bob>"}, {ID: "lower-case-id"}}
 	in.Options = richOptions(t)
 	m := Render(in)
 	want := strings.Join([]string{
@@ -674,8 +676,8 @@ func TestRenderEscapes(t *testing.T) {
 func TestRenderDeterministic(t *testing.T) {
 	in := inputOf(loadPayload(t, "v035-firing.json"))
 	in.State = richState()
-	in.State.Approvals["b"] = []User{{ID: "U9"}}
-	in.State.Approvals["a"] = []User{{ID: "U8"}}
+	in.State.Approvals["b"] = []alertgroup.User{{ID: "U9"}}
+	in.State.Approvals["a"] = []alertgroup.User{{ID: "U8"}}
 	in.Options = richOptions(t)
 	for i := range 20 {
 		in.Group.CommonLabels[fmt.Sprintf("k%d", i)] = "v"
@@ -743,10 +745,10 @@ func hostile(alerts int) Input {
 		}
 		d.Alerts = append(d.Alerts, a)
 	}
-	st := State{
-		Acked:     &Mark{By: User{ID: "U1"}, At: start},
-		Silenced:  &Mark{By: User{Name: long("n")}, At: start, Until: testNow().Add(48 * time.Hour)},
-		Approvals: map[string][]User{},
+	st := alertgroup.State{
+		Acked:     &alertgroup.Mark{By: alertgroup.User{ID: "U1"}, At: start},
+		Silenced:  &alertgroup.Mark{By: alertgroup.User{Name: long("n")}, At: start, Until: testNow().Add(48 * time.Hour)},
+		Approvals: map[string][]alertgroup.User{},
 	}
 	opts := Options{Mentions: map[string]string{"critical": long("<!here>")}}
 	for i := range 1000 {
@@ -758,10 +760,10 @@ func hostile(alerts int) Input {
 			ID: id, Label: long("l"), Style: "danger",
 			Confirm: &Confirm{Title: long("t"), Text: long("x"), Confirm: long("y"), Deny: long("n")},
 		})
-		st.Approvals[id] = []User{{ID: "U1"}, {ID: "U2"}, {Name: long("u")}}
+		st.Approvals[id] = []alertgroup.User{{ID: "U1"}, {ID: "U2"}, {Name: long("u")}}
 	}
 	for i := range 1000 {
-		st.Results = append(st.Results, Result{Action: fmt.Sprintf("action_%03d", i%100), By: User{ID: "U3"}, OK: i%3 == 0, Detail: long("r")})
+		st.Results = append(st.Results, alertgroup.Result{Action: fmt.Sprintf("action_%03d", i%100), By: alertgroup.User{ID: "U3"}, OK: i%3 == 0, Detail: long("r")})
 	}
 	return Input{Group: d, GroupKey: long("k"), TruncatedAlerts: 500, State: st, Options: opts, Now: testNow()}
 }

@@ -15,6 +15,8 @@ import (
 	// The tz template function loads time zones; minimal container images
 	// have no zoneinfo of their own.
 	_ "time/tzdata"
+
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // Parts of a message that templates can render, in the order of the
@@ -206,7 +208,7 @@ type TemplateData struct {
 	// TruncatedAlerts is how many alerts Alertmanager left out (max_alerts).
 	TruncatedAlerts uint64
 	// State is what people did to the group in Slack.
-	State State
+	State alertgroup.State
 
 	g *group
 }

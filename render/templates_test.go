@@ -16,6 +16,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/alertmanager/template"
 	"github.com/slack-go/slack"
+
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // loadTemplates parses template files as amslack's configuration does:
@@ -579,7 +581,7 @@ func BenchmarkRenderTemplates(b *testing.B) {
 	for _, n := range []int{1, 50, 1000} {
 		b.Run(fmt.Sprintf("alerts=%d", n), func(b *testing.B) {
 			in := hostile(0)
-			in.State, in.Options = State{}, Options{Templates: tm}
+			in.State, in.Options = alertgroup.State{}, Options{Templates: tm}
 			start := testNow().Add(-time.Hour)
 			in.Group = &template.Data{Status: "firing", CommonLabels: template.KV{"alertname": "DiskFull", "cluster": "prod"}, ExternalURL: "http://am.example"}
 			for i := range n {

@@ -6,6 +6,8 @@ import (
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/alertmanager/template"
 	"github.com/slack-go/slack"
+
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // Stable action_ids of the buttons and selects amslack renders. Runbook
@@ -35,7 +37,7 @@ type Input struct {
 	TruncatedAlerts uint64
 	// State is what happened to the group in Slack: acks, silences,
 	// approvals, action results.
-	State State
+	State alertgroup.State
 	// Options are the matching route's rendering options.
 	Options Options
 	// Now is the time of rendering: templates' now and since read it, and
@@ -48,51 +50,6 @@ type Input struct {
 	// mention, which calls people to a new alert, is left out then; it is
 	// also left out while someone has acknowledged or silenced the group.
 	Update bool
-}
-
-// State is what people did to an alert group through Slack.
-type State struct {
-	// Acked is set while someone has acknowledged the group.
-	Acked *Mark `json:"acked,omitempty"`
-	// Silenced is set while an amslack silence covers the group.
-	Silenced *Mark `json:"silenced,omitempty"`
-	// Approvals lists, per runbook action id, the users who approved it so
-	// far, in order.
-	Approvals map[string][]User `json:"approvals,omitempty"`
-	// ApprovalsUntil holds, per runbook action id and approver's user id,
-	// when that approval stops counting toward its round. The message
-	// leaves out approvals past their time and shows when the next one
-	// ends; an approval without a time is shown without one.
-	ApprovalsUntil map[string]map[string]time.Time `json:"approvals_until,omitempty"`
-	// Results holds the last outcome of each runbook action, in order of
-	// completion.
-	Results []Result `json:"results,omitempty"`
-}
-
-// User is a Slack user.
-type User struct {
-	ID   string `json:"id"`
-	Name string `json:"name,omitempty"`
-}
-
-// Mark records who did something to a group, when, and until when.
-type Mark struct {
-	By        User      `json:"by"`
-	At        time.Time `json:"at"`
-	Until     time.Time `json:"until,omitzero"`
-	SilenceID string    `json:"silence_id,omitempty"`
-}
-
-// Result is the outcome of a runbook action.
-type Result struct {
-	Action string    `json:"action"`
-	By     User      `json:"by"`
-	At     time.Time `json:"at"`
-	OK     bool      `json:"ok"`
-	Detail string    `json:"detail,omitempty"`
-	// Approvers are the people whose approvals ran the action, in order;
-	// By is the last of them. A result recorded without them names By.
-	Approvers []User `json:"approvers,omitempty"`
 }
 
 // Options are a route's rendering options.

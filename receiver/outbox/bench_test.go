@@ -7,11 +7,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // distinct returns a copy of base for its own alert group.
-func distinct(base receiver.Notification, i int64) receiver.Notification {
+func distinct(base alertgroup.Notification, i int64) alertgroup.Notification {
 	n := base
 	n.Key.GroupKey = fmt.Sprintf("%s/%d", base.Key.GroupKey, i)
 	return n

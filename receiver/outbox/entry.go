@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // Kind says what delivering an Entry means.
@@ -52,7 +52,7 @@ func (k *Kind) UnmarshalText(b []byte) error {
 }
 
 // Entry is one unit of work in the outbox: the latest thing to deliver for
-// one receiver.Key.
+// one alertgroup.Key.
 type Entry struct {
 	// ID orders entries: it grows with every new entry. An entry keeps its ID
 	// when newer notifications coalesce into it, so it keeps its place in
@@ -61,7 +61,7 @@ type Entry struct {
 	Kind Kind   `json:"kind"`
 	// Notification is what to deliver. A KindRefresh entry has its Key,
 	// Route and ReceivedAt set and no Message.
-	Notification receiver.Notification `json:"notification"`
+	Notification alertgroup.Notification `json:"notification"`
 	// Priority orders entries of a channel: lower sends first.
 	Priority int `json:"priority"`
 	// Attempts counts the failed deliveries.

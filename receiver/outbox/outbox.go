@@ -26,7 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/bbolt"
 
-	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // Buckets of the outbox. The database is shared with other parts of
@@ -52,7 +52,7 @@ type Options struct {
 	// Priority ranks a notification at enqueue time: lower sends first.
 	// SeverityPriority(DefaultSeverityOrder) if nil. For a KindRefresh entry it gets a
 	// notification without a Message.
-	Priority func(receiver.Notification) int
+	Priority func(alertgroup.Notification) int
 	// Logger gets a line for each dead letter; nothing is logged if nil.
 	Logger *slog.Logger
 	// Registerer gets the outbox's metrics; they are not registered if nil.
@@ -64,14 +64,14 @@ type Options struct {
 
 // Outbox is the durable queue. Its methods are safe for concurrent use.
 //
-// Each receiver.Key has at most one pending entry and at most one entry in
+// Each alertgroup.Key has at most one pending entry and at most one entry in
 // flight. Writes for one key are serialised (see hold), writes for
 // different keys share bbolt transactions through DB.Batch, so concurrent
 // callers share one fsync.
 type Outbox struct {
 	db       *bbolt.DB
 	now      func() time.Time
-	priority func(receiver.Notification) int
+	priority func(alertgroup.Notification) int
 	logger   *slog.Logger
 	metrics  *metrics
 	wake     chan struct{}
@@ -87,7 +87,7 @@ type Outbox struct {
 	mu sync.Mutex
 	// slots has the state of every key that has an entry or a write going
 	// on, and no other: memory grows with keys, not notifications.
-	slots map[receiver.Key]*slot
+	slots map[alertgroup.Key]*slot
 	// queues has a queue for every channel that has an entry.
 	queues  map[string]*queue
 	entries int
@@ -116,7 +116,7 @@ func Open(db *bbolt.DB, opts Options) (*Outbox, error) {
 		logger:    opts.Logger,
 		deadLimit: max(0, opts.DeadLetterLimit),
 		wake:      make(chan struct{}, 1),
-		slots:     map[receiver.Key]*slot{},
+		slots:     map[alertgroup.Key]*slot{},
 		queues:    map[string]*queue{},
 	}
 	if o.now == nil {
@@ -187,7 +187,7 @@ func Open(db *bbolt.DB, opts Options) (*Outbox, error) {
 // amslack from delivering the others.
 func loadPending(tx *bbolt.Tx) (entries []Entry, merged int, bad []badRecord, err error) {
 	b := tx.Bucket(pendingBucket)
-	byKey := map[receiver.Key]int{}
+	byKey := map[alertgroup.Key]int{}
 	touched := map[int]bool{}
 	var stale []uint64
 	err = b.ForEach(func(k, v []byte) error {
@@ -245,7 +245,7 @@ var DefaultSeverityOrder = []string{"critical", "error", "warning", "info", "non
 // every named one. A notification without a Message, that is a refresh
 // after a click, ranks 0: someone is waiting to see their click take
 // effect.
-func SeverityPriority(order []string) func(receiver.Notification) int {
+func SeverityPriority(order []string) func(alertgroup.Notification) int {
 	rank := make(map[string]int, len(order))
 	for i, s := range order {
 		rank[strings.ToLower(s)] = i
@@ -260,7 +260,7 @@ func SeverityPriority(order []string) func(receiver.Notification) int {
 		}
 		return unnamed
 	}
-	return func(n receiver.Notification) int {
+	return func(n alertgroup.Notification) int {
 		if n.Message == nil || n.Message.Data == nil {
 			return 0
 		}
@@ -276,7 +276,7 @@ func SeverityPriority(order []string) func(receiver.Notification) int {
 // notification survives a crash. A pending entry of the same key that is
 // not claimed yet takes n's place in it (coalescing); one in flight is left
 // alone, and n waits behind it.
-func (o *Outbox) Enqueue(ctx context.Context, n receiver.Notification) error {
+func (o *Outbox) Enqueue(ctx context.Context, n alertgroup.Notification) error {
 	if n.Message == nil {
 		return errors.New("enqueue a notification without a message")
 	}
@@ -292,8 +292,8 @@ func (o *Outbox) Enqueue(ctx context.Context, n receiver.Notification) error {
 // what changed, for a thread reply. A pending notification of key already
 // renders the latest state: the refresh is merged into it (see supersede),
 // marking it Refreshed so that it is sent even if its alerts did not change.
-func (o *Outbox) Refresh(ctx context.Context, key receiver.Key, route string, notes ...string) error {
-	n := receiver.Notification{Key: key, Route: route, ReceivedAt: o.now()}
+func (o *Outbox) Refresh(ctx context.Context, key alertgroup.Key, route string, notes ...string) error {
+	n := alertgroup.Notification{Key: key, Route: route, ReceivedAt: o.now()}
 	e := Entry{Kind: KindRefresh, Notification: n, Priority: o.priority(n), FirstAt: n.ReceivedAt, Notes: notes}
 	return o.add(ctx, e)
 }
@@ -381,7 +381,7 @@ func (o *Outbox) put(ctx context.Context, in Entry, drop func(*bbolt.Tx) error) 
 // slot with o.mu locked. While a write holds a key, the key's pending entry
 // is out of the heaps, so nobody claims it, and only the holder changes it.
 // unhold ends the hold.
-func (o *Outbox) hold(ctx context.Context, key receiver.Key) (*slot, error) {
+func (o *Outbox) hold(ctx context.Context, key alertgroup.Key) (*slot, error) {
 	o.mu.Lock()
 	for {
 		s := o.slots[key]
@@ -408,7 +408,7 @@ func (o *Outbox) hold(ctx context.Context, key receiver.Key) (*slot, error) {
 }
 
 // unhold ends a write's hold on key. o.mu must be held.
-func (o *Outbox) unhold(key receiver.Key, s *slot) {
+func (o *Outbox) unhold(key alertgroup.Key, s *slot) {
 	close(s.writing)
 	s.writing = nil
 	o.settle(key, s)
@@ -416,7 +416,7 @@ func (o *Outbox) unhold(key receiver.Key, s *slot) {
 
 // settle makes the pending entry of key claimable when nothing holds it
 // back, and forgets the key when it has nothing left. o.mu must be held.
-func (o *Outbox) settle(key receiver.Key, s *slot) {
+func (o *Outbox) settle(key alertgroup.Key, s *slot) {
 	switch {
 	case s.writing != nil || s.inflight != nil:
 	case s.pending != nil:

@@ -20,7 +20,7 @@ import (
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
-	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
 // cmpOpts compares notifications, which hold template.Data with its
@@ -31,21 +31,21 @@ var t0 = time.Date(2026, 11, 29, 14, 0, 0, 0, time.UTC)
 
 const channel = "C0123456789"
 
-func key(group string) receiver.Key {
-	return receiver.Key{Receiver: "team-db", GroupKey: `{}:{alertname="` + group + `"}`, Channel: channel}
+func key(group string) alertgroup.Key {
+	return alertgroup.Key{Receiver: "team-db", GroupKey: `{}:{alertname="` + group + `"}`, Channel: channel}
 }
 
 // note returns a notification for group with one alert of severity.
-func note(group, severity string, at time.Time) receiver.Notification {
+func note(group, severity string, at time.Time) alertgroup.Notification {
 	k := key(group)
 	labels := template.KV{"alertname": group}
 	if severity != "" {
 		labels["severity"] = severity
 	}
-	return receiver.Notification{
+	return alertgroup.Notification{
 		Key:   k,
 		Route: "db",
-		Message: &receiver.Message{
+		Message: &alertgroup.Message{
 			Data: &template.Data{
 				Receiver:     k.Receiver,
 				Status:       "firing",
@@ -62,18 +62,18 @@ func note(group, severity string, at time.Time) receiver.Notification {
 
 // fixture returns the notification captured in testdata/name, bound for
 // channel.
-func fixture(t testing.TB, name string, at time.Time) receiver.Notification {
+func fixture(t testing.TB, name string, at time.Time) alertgroup.Notification {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m receiver.Message
+	var m alertgroup.Message
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	return receiver.Notification{
-		Key:        receiver.Key{Receiver: m.Receiver, GroupKey: m.GroupKey, Channel: channel},
+	return alertgroup.Notification{
+		Key:        alertgroup.Key{Receiver: m.Receiver, GroupKey: m.GroupKey, Channel: channel},
 		Route:      "default",
 		Message:    &m,
 		ReceivedAt: at,
@@ -122,7 +122,7 @@ func (e *env) crash() {
 	e.open()
 }
 
-func (e *env) enqueue(n receiver.Notification) {
+func (e *env) enqueue(n alertgroup.Notification) {
 	e.t.Helper()
 	if err := e.o.Enqueue(context.Background(), n); err != nil {
 		e.t.Fatal(err)
@@ -187,7 +187,7 @@ func TestCoalesce(t *testing.T) {
 	first := fixture(t, "v035-firing.json", t0)
 	second := fixture(t, "v035-firing.json", t0.Add(time.Minute))
 	newest := fixture(t, "v035-resolved.json", t0.Add(2*time.Minute))
-	for _, n := range []receiver.Notification{first, second, newest} {
+	for _, n := range []alertgroup.Notification{first, second, newest} {
 		e.enqueue(n)
 	}
 	if !woken(e.o) {
@@ -303,7 +303,7 @@ func TestRetryMergesNewer(t *testing.T) {
 }
 
 func TestSeverityPriority(t *testing.T) {
-	withAlerts := func(severities ...string) receiver.Notification {
+	withAlerts := func(severities ...string) alertgroup.Notification {
 		n := note("G", "", t0)
 		n.Message.Alerts = nil
 		for _, s := range severities {
@@ -313,7 +313,7 @@ func TestSeverityPriority(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		n    receiver.Notification
+		n    alertgroup.Notification
 		want int
 	}{
 		{"critical", note("G", "critical", t0), 0},
@@ -324,12 +324,12 @@ func TestSeverityPriority(t *testing.T) {
 		{"unknown severity", note("G", "page", t0), 4},
 		{"upper case", note("G", "CRITICAL", t0), 0},
 		{"most severe alert wins", withAlerts("info", "critical", "warning"), 0},
-		{"common label without alerts", func() receiver.Notification {
+		{"common label without alerts", func() alertgroup.Notification {
 			n := withAlerts()
 			n.Message.CommonLabels = template.KV{"severity": "warning"}
 			return n
 		}(), 2},
-		{"refresh", receiver.Notification{Key: key("G")}, 0},
+		{"refresh", alertgroup.Notification{Key: key("G")}, 0},
 		{"fixture with critical and warning", fixture(t, "v035-firing.json", t0), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -442,7 +442,7 @@ func TestReopenAfterCrash(t *testing.T) {
 	if n := len(e.stored()); n != 5 {
 		t.Errorf("%d entries stored after reopening, want 5: each key's two entries become one", n)
 	}
-	got := map[receiver.Key]Entry{}
+	got := map[alertgroup.Key]Entry{}
 	for {
 		c, ok, next := e.o.Claim(channel, t0)
 		if !ok {
@@ -456,7 +456,7 @@ func TestReopenAfterCrash(t *testing.T) {
 	if _, ok := got[key("retrying")]; ok {
 		t.Error("entry waiting for its next attempt claimable after reopening")
 	}
-	for _, k := range []receiver.Key{key("inflight"), key("pending"), key("behind"), key("refreshed")} {
+	for _, k := range []alertgroup.Key{key("inflight"), key("pending"), key("behind"), key("refreshed")} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("%v not claimable after reopening", k)
 		}
@@ -658,7 +658,7 @@ func TestRefresh(t *testing.T) {
 		{
 			name: "alone",
 			do:   func(e *env) { refresh(e, "A") },
-			want: []Entry{{ID: 1, Kind: KindRefresh, Notification: receiver.Notification{Key: key("A"), Route: "db-1400", ReceivedAt: t0}, FirstAt: t0}},
+			want: []Entry{{ID: 1, Kind: KindRefresh, Notification: alertgroup.Notification{Key: key("A"), Route: "db-1400", ReceivedAt: t0}, FirstAt: t0}},
 		},
 		{
 			name: "twice",
@@ -667,7 +667,7 @@ func TestRefresh(t *testing.T) {
 				e.now = t0.Add(time.Minute)
 				refresh(e, "A")
 			},
-			want: []Entry{{ID: 1, Kind: KindRefresh, Notification: receiver.Notification{Key: key("A"), Route: "db-1401", ReceivedAt: t0.Add(time.Minute)}, FirstAt: t0}},
+			want: []Entry{{ID: 1, Kind: KindRefresh, Notification: alertgroup.Notification{Key: key("A"), Route: "db-1401", ReceivedAt: t0.Add(time.Minute)}, FirstAt: t0}},
 		},
 		{
 			name: "merges into a pending notification, which must then be sent",
@@ -708,7 +708,7 @@ func TestRefresh(t *testing.T) {
 			},
 			want: []Entry{
 				{ID: 1, Kind: KindNotify, Notification: note("A", "warning", t0), Priority: 2, FirstAt: t0},
-				{ID: 2, Kind: KindRefresh, Notification: receiver.Notification{Key: key("A"), Route: "db-1401", ReceivedAt: t0.Add(time.Minute)}, FirstAt: t0.Add(time.Minute)},
+				{ID: 2, Kind: KindRefresh, Notification: alertgroup.Notification{Key: key("A"), Route: "db-1401", ReceivedAt: t0.Add(time.Minute)}, FirstAt: t0.Add(time.Minute)},
 			},
 		},
 	} {

@@ -7,8 +7,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
-	"github.com/amslack/amslack/receiver/store"
 	"github.com/amslack/amslack/render"
 )
 
@@ -86,8 +86,8 @@ func TestMentionDroppedWhenHandled(t *testing.T) {
 		h.enqueue(t, n)
 		h.settle(t, time.Minute)
 		ts := h.fake.Messages(ch)[0].TS
-		if _, err := h.store.Update(context.Background(), n.Key, func(g *store.Group, _ bool) error {
-			g.State.Acked = &render.Mark{By: render.User{ID: "U0ALICE001", Name: "alice"}, At: time.Now()}
+		if _, err := h.store.Update(context.Background(), n.Key, func(g *alertgroup.Group, _ bool) error {
+			g.State.Acked = &alertgroup.Mark{By: alertgroup.User{ID: "U0ALICE001", Name: "alice"}, At: time.Now()}
 			return nil
 		}); err != nil {
 			t.Fatal(err)

@@ -22,9 +22,8 @@ import (
 	"github.com/slack-go/slack"
 	"golang.org/x/time/rate"
 
-	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/outbox"
-	"github.com/amslack/amslack/receiver/store"
 	"github.com/amslack/amslack/render"
 )
 
@@ -68,7 +67,7 @@ type Limits struct {
 // Options configure a Sender.
 type Options struct {
 	Outbox     *outbox.Outbox
-	Store      store.Store
+	Store      alertgroup.Store
 	Slack      Slack
 	HTTPClient *http.Client
 	// Routes returns the current options of a route by name; it is called
@@ -76,7 +75,7 @@ type Options struct {
 	Routes func(name string) RouteOptions
 	Limits Limits
 	// Shared is set when replicas share Store: a replica then leases the
-	// posting of a group's first message (see store.Group.PostingBy).
+	// posting of a group's first message (see alertgroup.Group.PostingBy).
 	Shared bool
 	// ID names this replica in those leases.
 	ID         string
@@ -88,7 +87,7 @@ type Options struct {
 // Sender drains the outbox into Slack.
 type Sender struct {
 	outbox *outbox.Outbox
-	store  store.Store
+	store  alertgroup.Store
 	slack  Slack
 	client *http.Client
 	routes func(string) RouteOptions
@@ -512,11 +511,11 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 	now := s.now()
 	state := g.State
 	fresh := !found || g.Message == nil || (g.TS == "" && !n.Key.IsWebhook()) ||
-		(g.Status == store.StatusResolved && msg.Status == store.StatusFiring)
+		(g.Status == alertgroup.StatusResolved && msg.Status == alertgroup.StatusFiring)
 	if fresh {
 		// A new message, also for a group that fires again after it fully
 		// resolved: what people did to the old incident does not carry over.
-		state = render.State{}
+		state = alertgroup.State{}
 	}
 	// Only a group's first message carries the route's mention. Updates,
 	// a message posted again in place of a deleted one and, for incoming
@@ -602,7 +601,7 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		result = deliveredUnchanged
 	}
 	ts := g.TS
-	if _, err := s.store.Update(context.WithoutCancel(ctx), n.Key, func(cur *store.Group, _ bool) error {
+	if _, err := s.store.Update(context.WithoutCancel(ctx), n.Key, func(cur *alertgroup.Group, _ bool) error {
 		if n.Route != "" {
 			cur.Route = n.Route
 		}
@@ -616,11 +615,11 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		cur.Alerts = alerts
 		cur.UpdatedAt = now
 		if fresh {
-			cur.State = render.State{}
+			cur.State = alertgroup.State{}
 			cur.FirstAt = now
 			cur.ResolvedAt = time.Time{}
 		}
-		if msg.Status == store.StatusResolved && cur.ResolvedAt.IsZero() {
+		if msg.Status == alertgroup.StatusResolved && cur.ResolvedAt.IsZero() {
 			cur.ResolvedAt = now
 		}
 		return nil
@@ -644,11 +643,11 @@ const postingLease = 30 * time.Second
 // replicas share the store. If another replica posted it since g was read,
 // or is posting it, the entry is retried shortly and then updates that
 // message.
-func (s *Sender) lease(ctx context.Context, key receiver.Key, g store.Group, now time.Time) error {
+func (s *Sender) lease(ctx context.Context, key alertgroup.Key, g alertgroup.Group, now time.Time) error {
 	if !s.shared {
 		return nil
 	}
-	_, err := s.store.Update(ctx, key, func(cur *store.Group, _ bool) error {
+	_, err := s.store.Update(ctx, key, func(cur *alertgroup.Group, _ bool) error {
 		if cur.TS != g.TS || cur.PostingBy != "" && cur.PostingBy != s.id && cur.PostingUntil.After(now) {
 			return errPostingElsewhere
 		}
@@ -665,7 +664,7 @@ func (s *Sender) lease(ctx context.Context, key receiver.Key, g store.Group, now
 // may no longer be edited.
 var messageGone = map[string]bool{"message_not_found": true, "cant_update_message": true, "edit_window_closed": true}
 
-func alertStates(m *receiver.Message) map[string]string {
+func alertStates(m *alertgroup.Message) map[string]string {
 	out := make(map[string]string, len(m.Alerts))
 	for _, a := range m.Alerts {
 		out[a.Fingerprint] = a.Status
@@ -752,7 +751,7 @@ func (s *Sender) checked(m render.Message, in render.Input) render.Message {
 // as *Failure.
 func (s *Sender) call(ctx context.Context, scope, channel string, t turn, fn func(context.Context) error) error {
 	method := scope
-	if len(scope) > len(receiver.WebhookPrefix) && scope[:len(receiver.WebhookPrefix)] == receiver.WebhookPrefix {
+	if len(scope) > len(alertgroup.WebhookPrefix) && scope[:len(alertgroup.WebhookPrefix)] == alertgroup.WebhookPrefix {
 		method = methodWebhook
 	}
 	paused := false

@@ -19,11 +19,10 @@ import (
 	"github.com/slack-go/slack"
 	"go.etcd.io/bbolt"
 
-	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/alertgroup"
+	"github.com/amslack/amslack/receiver/alertgroup/boltstore"
 	"github.com/amslack/amslack/receiver/outbox"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
-	"github.com/amslack/amslack/receiver/store"
-	"github.com/amslack/amslack/render"
 )
 
 // inProcess serves requests from the fake Slack without a network, so that
@@ -41,7 +40,7 @@ func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
 type harness struct {
 	fake   *slackfake.Server
 	outbox *outbox.Outbox
-	store  store.Store
+	store  alertgroup.Store
 	sender *Sender
 	reg    *prometheus.Registry
 	cancel context.CancelFunc
@@ -57,7 +56,7 @@ func newHarness(t *testing.T, fakeOpts slackfake.Options, limits Limits, ro Rout
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	st, err := store.OpenBolt(db)
+	st, err := boltstore.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +91,7 @@ func (h *harness) stop() {
 	<-h.done
 }
 
-func notification(group, channel, status, severity string, alerts ...string) receiver.Notification {
+func notification(group, channel, status, severity string, alerts ...string) alertgroup.Notification {
 	d := &template.Data{
 		Receiver:          "team",
 		Status:            status,
@@ -116,17 +115,17 @@ func notification(group, channel, status, severity string, alerts ...string) rec
 		}
 		d.Alerts = append(d.Alerts, al)
 	}
-	return receiver.Notification{
-		Key:   receiver.Key{Receiver: "team", GroupKey: "{}:{alertname=\"" + group + "\"}", Channel: channel},
+	return alertgroup.Notification{
+		Key:   alertgroup.Key{Receiver: "team", GroupKey: "{}:{alertname=\"" + group + "\"}", Channel: channel},
 		Route: "default",
-		Message: &receiver.Message{
+		Message: &alertgroup.Message{
 			Data: d, Version: "4", GroupKey: "{}:{alertname=\"" + group + "\"}",
 		},
 		ReceivedAt: time.Now(),
 	}
 }
 
-func (h *harness) enqueue(t *testing.T, n receiver.Notification) {
+func (h *harness) enqueue(t *testing.T, n alertgroup.Notification) {
 	t.Helper()
 	if err := h.outbox.Enqueue(context.Background(), n); err != nil {
 		t.Fatal(err)
@@ -394,8 +393,8 @@ func TestRefreshUpdatesAndRepliesWithNotes(t *testing.T) {
 
 		// A click changed the state: the refresh re-renders the message and
 		// its notes go to the thread.
-		if _, err := h.store.Update(context.Background(), n.Key, func(g *store.Group, _ bool) error {
-			g.State.Acked = &render.Mark{By: render.User{ID: "U0ALICE001"}, At: time.Now()}
+		if _, err := h.store.Update(context.Background(), n.Key, func(g *alertgroup.Group, _ bool) error {
+			g.State.Acked = &alertgroup.Mark{By: alertgroup.User{ID: "U0ALICE001"}, At: time.Now()}
 			return nil
 		}); err != nil {
 			t.Fatal(err)
@@ -414,7 +413,7 @@ func TestRefreshUpdatesAndRepliesWithNotes(t *testing.T) {
 
 		// A repeat notification that a refresh merged into is sent although
 		// its alerts did not change.
-		if _, err := h.store.Update(context.Background(), n.Key, func(g *store.Group, _ bool) error {
+		if _, err := h.store.Update(context.Background(), n.Key, func(g *alertgroup.Group, _ bool) error {
 			g.State.Acked = nil
 			return nil
 		}); err != nil {

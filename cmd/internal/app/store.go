@@ -9,7 +9,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/amslack/amslack/cmd/internal/config"
-	"github.com/amslack/amslack/receiver/store"
+	"github.com/amslack/amslack/receiver/alertgroup"
+	"github.com/amslack/amslack/receiver/alertgroup/boltstore"
+	"github.com/amslack/amslack/receiver/alertgroup/redisstore"
 )
 
 // replicaID names this process in the leases replicas take on groups.
@@ -22,10 +24,10 @@ func replicaID() string {
 // in Redis when several replicas share the state of alert groups. The
 // outbox stays in each replica's --storage.path either way, so that what a
 // replica accepted survives its own crash.
-func (a *App) openStore(cfg *config.Config, s *secrets) (store.Store, error) {
+func (a *App) openStore(cfg *config.Config, s *secrets) (alertgroup.Store, error) {
 	r := cfg.Store.Redis
 	if r == nil {
-		st, err := store.OpenBolt(a.db, a.storeOptions()...)
+		st, err := boltstore.Open(a.db, a.storeOptions()...)
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
@@ -40,12 +42,12 @@ func (a *App) openStore(cfg *config.Config, s *secrets) (store.Store, error) {
 	}
 	a.closers = append(a.closers, client.Close)
 	a.logger.Info("Alert group state is shared in Redis", "address", r.Address, "key_prefix", r.KeyPrefix)
-	return store.NewRedis(client, r.KeyPrefix, a.storeOptions()...), nil
+	return redisstore.New(client, r.KeyPrefix, a.storeOptions()...), nil
 }
 
 // storeOptions are the store's logger and registry.
-func (a *App) storeOptions() []store.Option {
-	return []store.Option{store.WithLogger(a.logger.With("component", "store")), store.WithRegisterer(a.reg)}
+func (a *App) storeOptions() []boltstore.Option {
+	return []boltstore.Option{boltstore.WithLogger(a.logger.With("component", "store")), boltstore.WithRegisterer(a.reg)}
 }
 
 // redisOptions returns the client options for r. Every call is bounded:

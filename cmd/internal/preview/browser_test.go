@@ -21,6 +21,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/amslack/amslack/cmd/internal/preview/browsertest"
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 	"github.com/amslack/amslack/render"
 )
@@ -44,7 +45,7 @@ type demoApp struct {
 type demoGroup struct {
 	data     *template.Data
 	groupKey string
-	state    render.State
+	state    alertgroup.State
 }
 
 func (a *demoApp) options() render.Options {
@@ -126,7 +127,7 @@ func (a *demoApp) interactions(w http.ResponseWriter, r *http.Request) {
 	a.clicks = append(a.clicks, cb)
 	a.mu.Unlock()
 
-	user := render.User{ID: cb.User.ID, Name: cb.User.Name}
+	user := alertgroup.User{ID: cb.User.ID, Name: cb.User.Name}
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		act := cb.ActionCallback.BlockActions[0]
@@ -139,9 +140,9 @@ func (a *demoApp) interactions(w http.ResponseWriter, r *http.Request) {
 		case act.ActionID == render.ActionSilence:
 			a.silence(ts, user, act.SelectedOption.Value, cb.ResponseURL)
 		case act.ActionID == "approve_restart":
-			a.update(ts, func(st *render.State) {
+			a.update(ts, func(st *alertgroup.State) {
 				if st.Approvals == nil {
-					st.Approvals = map[string][]render.User{}
+					st.Approvals = map[string][]alertgroup.User{}
 				}
 				st.Approvals["approve_restart"] = append(st.Approvals["approve_restart"], user)
 			})
@@ -153,15 +154,15 @@ func (a *demoApp) interactions(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (a *demoApp) silence(ts string, user render.User, value, responseURL string) {
+func (a *demoApp) silence(ts string, user alertgroup.User, value, responseURL string) {
 	d, err := time.ParseDuration(value)
 	if err != nil {
 		a.t.Errorf("silence duration %q: %v", value, err)
 		return
 	}
 	now := time.Now()
-	a.update(ts, func(st *render.State) {
-		st.Silenced = &render.Mark{By: user, At: now, Until: now.Add(d)}
+	a.update(ts, func(st *alertgroup.State) {
+		st.Silenced = &alertgroup.Mark{By: user, At: now, Until: now.Add(d)}
 	})
 	if _, _, err := a.api.PostMessage(testChannel, slack.MsgOptionTS(ts),
 		slack.MsgOptionText(fmt.Sprintf("🔕 Silenced for %s by <@%s>", value, user.ID), false)); err != nil {
@@ -178,7 +179,7 @@ func (a *demoApp) silence(ts string, user render.User, value, responseURL string
 	}
 }
 
-func (a *demoApp) update(ts string, change func(*render.State)) {
+func (a *demoApp) update(ts string, change func(*alertgroup.State)) {
 	a.mu.Lock()
 	g := a.groups[ts]
 	if g != nil {

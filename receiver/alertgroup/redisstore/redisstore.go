@@ -1,16 +1,22 @@
-package store
+// Package redisstore owns the alertgroup.Store kept in Redis and shared by
+// several amslack replicas: its keys, its indexes and its quarantine of
+// records that cannot be decoded.
+package redisstore
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/alertgroup"
+	"github.com/amslack/amslack/receiver/alertgroup/internal/quarantine"
 )
 
 // maxTxAttempts bounds how often Redis retries an optimistic transaction
@@ -22,69 +28,78 @@ const maxTxAttempts = 100
 // listChunk is how many groups List fetches with one MGET.
 const listChunk = 500
 
-// Redis is a Store in Redis, shared by several amslack replicas.
+// Store is an alertgroup.Store in Redis, shared by several amslack replicas.
 //
 // Under its prefix it keeps:
 //
-//	group:<Key.String()>        JSON Group
+//	group:<Key.String()>        alertgroup.EncodeGroup
 //	message:<channel>\x1f<ts>   Key.String() of the group the message shows
 //	groups                      set of the Key.String() of every group
 //	resolved                    sorted set of resolved groups by ResolvedAt (Unix ms)
-//	active                      sorted set of the other groups by lastActive (Unix ms)
+//	active                      sorted set of the other groups by LastActive (Unix ms)
 //	quarantine:<Key.String()>   a group record that could not be decoded
 //
 // Writes happen in MULTI transactions guarded by WATCH on the group's key,
 // so a group and its indexes change together.
-type Redis struct {
+type Store struct {
 	c      *redis.Client
 	prefix string
-	obs    *observer
+	obs    *quarantine.Observer
 }
 
-var _ Store = (*Redis)(nil)
+var _ alertgroup.Store = (*Store)(nil)
 
-// NewRedis returns a Store that keeps its groups in c under keys starting
-// with prefix, such as "amslack:".
-func NewRedis(c *redis.Client, prefix string, opts ...Option) *Redis {
-	return &Redis{c: c, prefix: prefix, obs: newObserver(opts)}
+// Option configures a Store.
+type Option = quarantine.Option
+
+// WithLogger makes the store log the records it sets aside to logger.
+func WithLogger(logger *slog.Logger) Option { return quarantine.WithLogger(logger) }
+
+// WithRegisterer registers the store's metrics with reg.
+func WithRegisterer(reg prometheus.Registerer) Option { return quarantine.WithRegisterer(reg) }
+
+// New returns a Store that keeps its groups in c under keys starting with
+// prefix, such as "amslack:".
+func New(c *redis.Client, prefix string, opts ...Option) *Store {
+	return &Store{c: c, prefix: prefix, obs: quarantine.NewObserver(opts)}
 }
 
-func (s *Redis) groupKey(k string) string { return s.prefix + "group:" + k }
-func (s *Redis) messageKey(channel, ts string) string {
-	return s.prefix + "message:" + messageKey(channel, ts)
+func (s *Store) groupKey(k string) string { return s.prefix + "group:" + k }
+func (s *Store) messageKey(channel, ts string) string {
+	return s.prefix + "message:" + channel + "\x1f" + ts
 }
-func (s *Redis) groupsKey() string   { return s.prefix + "groups" }
-func (s *Redis) resolvedKey() string { return s.prefix + "resolved" }
-func (s *Redis) activeKey() string   { return s.prefix + "active" }
-func (s *Redis) quarantineKey(k string) string {
+func (s *Store) groupsKey() string   { return s.prefix + "groups" }
+func (s *Store) resolvedKey() string { return s.prefix + "resolved" }
+func (s *Store) activeKey() string   { return s.prefix + "active" }
+func (s *Store) quarantineKey(k string) string {
 	return s.prefix + "quarantine:" + k
 }
 
-// Get implements Store.
-func (s *Redis) Get(ctx context.Context, key receiver.Key) (Group, bool, error) {
+// Get implements alertgroup.Store.
+func (s *Store) Get(ctx context.Context, key alertgroup.Key) (alertgroup.Group, bool, error) {
 	g, found, err := s.get(ctx, s.c, key.String())
-	if bad, ok := errors.AsType[*undecodable](err); ok {
-		return Group{}, false, s.quarantine(ctx, bad)
+	if bad, ok := errors.AsType[*quarantine.Undecodable](err); ok {
+		return alertgroup.Group{}, false, s.quarantine(ctx, bad)
 	}
 	return g, found, err
 }
 
-// Update implements Store. A group whose record cannot be decoded is
-// quarantined and starts afresh.
-func (s *Redis) Update(ctx context.Context, key receiver.Key, fn func(g *Group, found bool) error) (Group, error) {
+// Update implements alertgroup.Store. A group whose record cannot be
+// decoded is quarantined and starts afresh.
+func (s *Store) Update(ctx context.Context, key alertgroup.Key, fn func(g *alertgroup.Group, found bool) error) (alertgroup.Group, error) {
 	g, err := s.update(ctx, key, fn)
-	if bad, ok := errors.AsType[*undecodable](err); ok {
+	if bad, ok := errors.AsType[*quarantine.Undecodable](err); ok {
 		if err := s.quarantine(ctx, bad); err != nil {
-			return Group{}, err
+			return alertgroup.Group{}, err
 		}
 		g, err = s.update(ctx, key, fn)
 	}
 	return g, err
 }
 
-func (s *Redis) update(ctx context.Context, key receiver.Key, fn func(g *Group, found bool) error) (Group, error) {
+func (s *Store) update(ctx context.Context, key alertgroup.Key, fn func(g *alertgroup.Group, found bool) error) (alertgroup.Group, error) {
 	k := key.String()
-	var g Group
+	var g alertgroup.Group
 	err := s.watch(ctx, k, func(tx *redis.Tx) error {
 		old, found, err := s.get(ctx, tx, k)
 		if err != nil {
@@ -92,13 +107,13 @@ func (s *Redis) update(ctx context.Context, key receiver.Key, fn func(g *Group, 
 		}
 		g = old
 		if !found {
-			g = Group{Key: key}
+			g = alertgroup.Group{Key: key}
 		}
 		if err := fn(&g, found); err != nil {
 			return err
 		}
 		g.Key = key
-		v, err := encodeGroup(g)
+		v, err := alertgroup.EncodeGroup(g)
 		if err != nil {
 			return err
 		}
@@ -117,49 +132,49 @@ func (s *Redis) update(ctx context.Context, key receiver.Key, fn func(g *Group, 
 		return err
 	})
 	if err != nil {
-		return Group{}, err
+		return alertgroup.Group{}, err
 	}
 	return g, nil
 }
 
-// ByMessage implements Store.
-func (s *Redis) ByMessage(ctx context.Context, channel, ts string) (Group, bool, error) {
+// ByMessage implements alertgroup.Store.
+func (s *Store) ByMessage(ctx context.Context, channel, ts string) (alertgroup.Group, bool, error) {
 	k, err := s.c.Get(ctx, s.messageKey(channel, ts)).Result()
 	if errors.Is(err, redis.Nil) {
-		return Group{}, false, nil
+		return alertgroup.Group{}, false, nil
 	}
 	if err != nil {
-		return Group{}, false, err
+		return alertgroup.Group{}, false, err
 	}
 	g, found, err := s.get(ctx, s.c, k)
-	if bad, ok := errors.AsType[*undecodable](err); ok {
-		return Group{}, false, s.quarantine(ctx, bad)
+	if bad, ok := errors.AsType[*quarantine.Undecodable](err); ok {
+		return alertgroup.Group{}, false, s.quarantine(ctx, bad)
 	}
 	if err != nil || !found || g.TS != ts || g.Key.Channel != channel {
 		// The message was replaced or its group deleted between the two
 		// reads.
-		return Group{}, false, err
+		return alertgroup.Group{}, false, err
 	}
 	return g, true, nil
 }
 
-// Delete implements Store.
-func (s *Redis) Delete(ctx context.Context, key receiver.Key) error {
-	_, err := s.deleteIf(ctx, key.String(), func(Group) bool { return true })
-	if bad, ok := errors.AsType[*undecodable](err); ok {
+// Delete implements alertgroup.Store.
+func (s *Store) Delete(ctx context.Context, key alertgroup.Key) error {
+	_, err := s.deleteIf(ctx, key.String(), func(alertgroup.Group) bool { return true })
+	if bad, ok := errors.AsType[*quarantine.Undecodable](err); ok {
 		return s.quarantine(ctx, bad)
 	}
 	return err
 }
 
 // index adds the commands to p that file g, stored under k, in the index
-// Prune reads: resolved by ResolvedAt, the others by lastActive.
-func (s *Redis) index(ctx context.Context, p redis.Pipeliner, k string, g Group) {
-	switch last := lastActive(g); {
-	case g.Status == StatusResolved && !g.ResolvedAt.IsZero():
+// Prune reads: resolved by ResolvedAt, the others by LastActive.
+func (s *Store) index(ctx context.Context, p redis.Pipeliner, k string, g alertgroup.Group) {
+	switch last := g.LastActive(); {
+	case g.Status == alertgroup.StatusResolved && !g.ResolvedAt.IsZero():
 		p.ZAdd(ctx, s.resolvedKey(), redis.Z{Score: float64(g.ResolvedAt.UnixMilli()), Member: k})
 		p.ZRem(ctx, s.activeKey(), k)
-	case g.Status != StatusResolved && !last.IsZero():
+	case g.Status != alertgroup.StatusResolved && !last.IsZero():
 		p.ZRem(ctx, s.resolvedKey(), k)
 		p.ZAdd(ctx, s.activeKey(), redis.Z{Score: float64(last.UnixMilli()), Member: k})
 	default:
@@ -168,12 +183,12 @@ func (s *Redis) index(ctx context.Context, p redis.Pipeliner, k string, g Group)
 	}
 }
 
-// Prune implements Store. It reads candidates from the indexes and checks
-// each again inside its own transaction, so a group notified or resolved
-// meanwhile gets what it now deserves. Groups stored before the active
-// index existed are in neither index: they are candidates too, and those
-// that stay are filed in the index their times call for.
-func (s *Redis) Prune(ctx context.Context, before time.Time) (int, error) {
+// Prune implements alertgroup.Store. It reads candidates from the indexes
+// and checks each again inside its own transaction, so a group notified or
+// resolved meanwhile gets what it now deserves. Groups stored before the
+// active index existed are in neither index: they are candidates too, and
+// those that stay are filed in the index their times call for.
+func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 	var candidates []string
 	for _, index := range []string{s.resolvedKey(), s.activeKey()} {
 		// A time before before has a Unix ms at most before's.
@@ -195,7 +210,7 @@ func (s *Redis) Prune(ctx context.Context, before time.Time) (int, error) {
 	n := 0
 	for i, k := range append(candidates, unindexed...) {
 		deleted, err := s.prune(ctx, k, before, i >= len(candidates))
-		if bad, ok := errors.AsType[*undecodable](err); ok {
+		if bad, ok := errors.AsType[*quarantine.Undecodable](err); ok {
 			err = s.quarantine(ctx, bad)
 		}
 		if err != nil {
@@ -211,9 +226,9 @@ func (s *Redis) Prune(ctx context.Context, before time.Time) (int, error) {
 // prune deletes the group stored under k if it exists and Prune should
 // delete it; otherwise, if reindex is set, it files the group in the
 // indexes.
-func (s *Redis) prune(ctx context.Context, k string, before time.Time, reindex bool) (bool, error) {
+func (s *Store) prune(ctx context.Context, k string, before time.Time, reindex bool) (bool, error) {
 	if !reindex {
-		return s.deleteIf(ctx, k, func(g Group) bool { return prunable(g, before) })
+		return s.deleteIf(ctx, k, func(g alertgroup.Group) bool { return g.Prunable(before) })
 	}
 	deleted := false
 	err := s.watch(ctx, k, func(tx *redis.Tx) error {
@@ -222,7 +237,7 @@ func (s *Redis) prune(ctx context.Context, k string, before time.Time, reindex b
 		if err != nil || !found {
 			return err
 		}
-		if prunable(g, before) {
+		if g.Prunable(before) {
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				s.unlink(ctx, p, k, g)
 				return nil
@@ -239,15 +254,15 @@ func (s *Redis) prune(ctx context.Context, k string, before time.Time, reindex b
 	return deleted, err
 }
 
-// List implements Store.
-func (s *Redis) List(ctx context.Context) ([]Group, error) {
+// List implements alertgroup.Store.
+func (s *Store) List(ctx context.Context) ([]alertgroup.Group, error) {
 	ks, err := s.c.SMembers(ctx, s.groupsKey()).Result()
 	if err != nil {
 		return nil, err
 	}
 	slices.Sort(ks)
-	gs := make([]Group, 0, len(ks))
-	var bad []*undecodable
+	gs := make([]alertgroup.Group, 0, len(ks))
+	var bad []*quarantine.Undecodable
 	for chunk := range slices.Chunk(ks, listChunk) {
 		keys := make([]string, len(chunk))
 		for i, k := range chunk {
@@ -263,9 +278,9 @@ func (s *Redis) List(ctx context.Context) ([]Group, error) {
 				// Deleted since SMEMBERS.
 				continue
 			}
-			g, err := decodeGroup([]byte(str))
+			g, err := alertgroup.DecodeGroup([]byte(str))
 			if err != nil {
-				bad = append(bad, newUndecodable([]byte(chunk[i]), []byte(str), err))
+				bad = append(bad, quarantine.NewUndecodable([]byte(chunk[i]), []byte(str), err))
 				continue
 			}
 			gs = append(gs, g)
@@ -282,13 +297,13 @@ func (s *Redis) List(ctx context.Context) ([]Group, error) {
 // quarantine moves bad, read earlier, to its quarantine key and out of the
 // indexes, unless it changed since. Its message index entry, whose ts only
 // the record knew, stays; ByMessage finds no group through it.
-func (s *Redis) quarantine(ctx context.Context, bad *undecodable) error {
-	k := string(bad.key)
+func (s *Store) quarantine(ctx context.Context, bad *quarantine.Undecodable) error {
+	k := string(bad.Key)
 	moved := false
 	err := s.watch(ctx, k, func(tx *redis.Tx) error {
 		moved = false
 		v, err := tx.Get(ctx, s.groupKey(k)).Bytes()
-		if errors.Is(err, redis.Nil) || err == nil && !bytes.Equal(v, bad.value) {
+		if errors.Is(err, redis.Nil) || err == nil && !bytes.Equal(v, bad.Value) {
 			return nil
 		}
 		if err != nil {
@@ -309,14 +324,14 @@ func (s *Redis) quarantine(ctx context.Context, bad *undecodable) error {
 		return fmt.Errorf("quarantine group record %q: %w", k, err)
 	}
 	if moved {
-		s.obs.quarantinedGroup(bad)
+		s.obs.Quarantined(bad)
 	}
 	return nil
 }
 
 // deleteIf deletes the group stored under k, and its index entries, if it
 // exists and del says so.
-func (s *Redis) deleteIf(ctx context.Context, k string, del func(Group) bool) (bool, error) {
+func (s *Store) deleteIf(ctx context.Context, k string, del func(alertgroup.Group) bool) (bool, error) {
 	deleted := false
 	err := s.watch(ctx, k, func(tx *redis.Tx) error {
 		deleted = false
@@ -336,7 +351,7 @@ func (s *Redis) deleteIf(ctx context.Context, k string, del func(Group) bool) (b
 
 // unlink adds the commands to p that delete g, stored under k, and its
 // index entries.
-func (s *Redis) unlink(ctx context.Context, p redis.Pipeliner, k string, g Group) {
+func (s *Store) unlink(ctx context.Context, p redis.Pipeliner, k string, g alertgroup.Group) {
 	p.Del(ctx, s.groupKey(k))
 	p.SRem(ctx, s.groupsKey(), k)
 	p.ZRem(ctx, s.resolvedKey(), k)
@@ -348,7 +363,7 @@ func (s *Redis) unlink(ctx context.Context, p redis.Pipeliner, k string, g Group
 
 // watch runs fn in a WATCH transaction on the group stored under k,
 // retrying when another writer changed the group before fn's MULTI ran.
-func (s *Redis) watch(ctx context.Context, k string, fn func(*redis.Tx) error) error {
+func (s *Store) watch(ctx context.Context, k string, fn func(*redis.Tx) error) error {
 	for range maxTxAttempts {
 		err := s.c.Watch(ctx, fn, s.groupKey(k))
 		if !errors.Is(err, redis.TxFailedErr) {
@@ -361,17 +376,17 @@ func (s *Redis) watch(ctx context.Context, k string, fn func(*redis.Tx) error) e
 	return fmt.Errorf("group %q changed under %d attempts to update it: %w", k, maxTxAttempts, redis.TxFailedErr)
 }
 
-func (s *Redis) get(ctx context.Context, c redis.Cmdable, k string) (Group, bool, error) {
+func (s *Store) get(ctx context.Context, c redis.Cmdable, k string) (alertgroup.Group, bool, error) {
 	b, err := c.Get(ctx, s.groupKey(k)).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return Group{}, false, nil
+		return alertgroup.Group{}, false, nil
 	}
 	if err != nil {
-		return Group{}, false, err
+		return alertgroup.Group{}, false, err
 	}
-	g, err := decodeGroup(b)
+	g, err := alertgroup.DecodeGroup(b)
 	if err != nil {
-		return Group{}, false, newUndecodable([]byte(k), b, err)
+		return alertgroup.Group{}, false, quarantine.NewUndecodable([]byte(k), b, err)
 	}
 	return g, true, nil
 }

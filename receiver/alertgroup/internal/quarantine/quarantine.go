@@ -1,4 +1,7 @@
-package store
+// Package quarantine owns what the alert group stores share about records
+// they cannot decode: the error that carries such a record out of the read
+// that found it, and the log line and counter for each record moved aside.
+package quarantine
 
 import (
 	"fmt"
@@ -23,13 +26,14 @@ func WithLogger(logger *slog.Logger) Option { return func(o *options) { o.logger
 // WithRegisterer registers the store's metrics with reg.
 func WithRegisterer(reg prometheus.Registerer) Option { return func(o *options) { o.reg = reg } }
 
-// observer logs and counts what a store sets aside.
-type observer struct {
+// Observer logs and counts what a store sets aside.
+type Observer struct {
 	logger      *slog.Logger
 	quarantined prometheus.Counter
 }
 
-func newObserver(opts []Option) *observer {
+// NewObserver returns an Observer configured by opts.
+func NewObserver(opts []Option) *Observer {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -37,7 +41,7 @@ func newObserver(opts []Option) *observer {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
-	return &observer{
+	return &Observer{
 		logger: o.logger,
 		quarantined: promauto.With(o.reg).NewCounter(prometheus.CounterOpts{
 			Namespace: "amslack", Subsystem: "store", Name: "quarantined_total",
@@ -46,24 +50,26 @@ func newObserver(opts []Option) *observer {
 	}
 }
 
-// undecodable is a stored group record that cannot be decoded, copied out
+// Undecodable is a stored group record that cannot be decoded, copied out
 // of the transaction or reply that read it.
-type undecodable struct {
-	key, value []byte
-	err        error
+type Undecodable struct {
+	Key, Value []byte
+	Err        error
 }
 
-func newUndecodable(k, v []byte, err error) *undecodable {
-	return &undecodable{key: slices.Clone(k), value: slices.Clone(v), err: err}
+// NewUndecodable returns the Undecodable record v, stored under k, that
+// failed to decode with err. It keeps copies of k and v.
+func NewUndecodable(k, v []byte, err error) *Undecodable {
+	return &Undecodable{Key: slices.Clone(k), Value: slices.Clone(v), Err: err}
 }
 
-func (u *undecodable) Error() string { return fmt.Sprintf("group record %q: %v", u.key, u.err) }
+func (u *Undecodable) Error() string { return fmt.Sprintf("group record %q: %v", u.Key, u.Err) }
 
-func (u *undecodable) Unwrap() error { return u.err }
+func (u *Undecodable) Unwrap() error { return u.Err }
 
-// quarantinedGroup logs and counts a record that was moved aside.
-func (o *observer) quarantinedGroup(bad *undecodable) {
+// Quarantined logs and counts a record that was moved aside.
+func (o *Observer) Quarantined(bad *Undecodable) {
 	o.quarantined.Inc()
 	o.logger.Error("Quarantined an alert group record that cannot be decoded; the group starts afresh with its next notification",
-		"key", string(bad.key), "err", bad.err)
+		"key", string(bad.Key), "err", bad.Err)
 }

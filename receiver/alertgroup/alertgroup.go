@@ -1,8 +1,12 @@
-// Package receiver owns the Alertmanager side of amslack: the POST /webhook
-// handler with its authentication, size limits, decoding and validation,
-// the de-duplication of copies sent by Alertmanager HA peers, and the routing
-// of each alert group to the Slack destinations it belongs to.
-package receiver
+// Package alertgroup owns the vocabulary that the webhook path and the Slack
+// path share about an alert group: the Key of a group in one destination,
+// the Alertmanager Message and the Notification the outbox carries, the
+// Group that amslack remembers with its statuses and its State (acks,
+// silences, approvals, action results), the Store interface that keeps
+// Groups, and the versioned encoding of a Group that every Store writes.
+// The Store implementations live beneath it, one package each, with one
+// conformance suite in storetest.
+package alertgroup
 
 import (
 	"fmt"

@@ -1,0 +1,111 @@
+package alertgroup
+
+import "time"
+
+// Statuses of an alert group, as Alertmanager names them.
+const (
+	StatusFiring   = "firing"
+	StatusResolved = "resolved"
+)
+
+// Group is what amslack keeps per alert group and destination.
+type Group struct {
+	Key Key `json:"key"`
+	// Route is the name of the route that last matched.
+	Route string `json:"route,omitempty"`
+	// TS is the Slack message's ts: empty until the message is posted, and
+	// always for a webhook route, because incoming webhooks return no ts.
+	TS string `json:"ts,omitempty"`
+	// Status is StatusFiring or StatusResolved as last delivered.
+	Status string `json:"status,omitempty"`
+	// Alerts maps each alert's fingerprint to its status as last delivered.
+	Alerts map[string]string `json:"alerts,omitempty"`
+	// Message is the last delivered notification; clicks re-render it.
+	Message *Message `json:"message,omitempty"`
+	// State holds acks, silences, approvals and action results.
+	State State `json:"state"`
+
+	// NotifiedAt is when the notification last delivered was received; an
+	// older one (a retried dead letter, another replica's late delivery)
+	// must not overwrite what it shows.
+	NotifiedAt time.Time `json:"notified_at,omitzero"`
+	// PostingBy and PostingUntil lease the posting of the group's first
+	// message to one replica, so that replicas sharing the store do not
+	// both post it.
+	PostingBy    string    `json:"posting_by,omitempty"`
+	PostingUntil time.Time `json:"posting_until,omitzero"`
+	// AbsentSince is when the reconciler first found that Alertmanager
+	// lists none of the group's alerts; zero while it lists them. It is
+	// stored so that the wait for proof of resolution survives a restart
+	// of amslack.
+	AbsentSince time.Time `json:"absent_since,omitzero"`
+
+	FirstAt    time.Time `json:"first_at,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+}
+
+// Prunable reports whether Store.Prune with before deletes g: a resolved
+// group whose ResolvedAt is before it, or another group whose LastActive
+// is before it.
+func (g Group) Prunable(before time.Time) bool {
+	if g.Status == StatusResolved {
+		return !g.ResolvedAt.IsZero() && g.ResolvedAt.Before(before)
+	}
+	last := g.LastActive()
+	return !last.IsZero() && last.Before(before)
+}
+
+// LastActive is when g was last notified or changed: the later of
+// NotifiedAt and UpdatedAt.
+func (g Group) LastActive() time.Time {
+	if g.UpdatedAt.After(g.NotifiedAt) {
+		return g.UpdatedAt
+	}
+	return g.NotifiedAt
+}
+
+// State is what people did to an alert group through Slack.
+type State struct {
+	// Acked is set while someone has acknowledged the group.
+	Acked *Mark `json:"acked,omitempty"`
+	// Silenced is set while an amslack silence covers the group.
+	Silenced *Mark `json:"silenced,omitempty"`
+	// Approvals lists, per runbook action id, the users who approved it so
+	// far, in order.
+	Approvals map[string][]User `json:"approvals,omitempty"`
+	// ApprovalsUntil holds, per runbook action id and approver's user id,
+	// when that approval stops counting toward its round. The message
+	// leaves out approvals past their time and shows when the next one
+	// ends; an approval without a time is shown without one.
+	ApprovalsUntil map[string]map[string]time.Time `json:"approvals_until,omitempty"`
+	// Results holds the last outcome of each runbook action, in order of
+	// completion.
+	Results []Result `json:"results,omitempty"`
+}
+
+// User is a Slack user.
+type User struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+}
+
+// Mark records who did something to a group, when, and until when.
+type Mark struct {
+	By        User      `json:"by"`
+	At        time.Time `json:"at"`
+	Until     time.Time `json:"until,omitzero"`
+	SilenceID string    `json:"silence_id,omitempty"`
+}
+
+// Result is the outcome of a runbook action.
+type Result struct {
+	Action string    `json:"action"`
+	By     User      `json:"by"`
+	At     time.Time `json:"at"`
+	OK     bool      `json:"ok"`
+	Detail string    `json:"detail,omitempty"`
+	// Approvers are the people whose approvals ran the action, in order;
+	// By is the last of them. A result recorded without them names By.
+	Approvers []User `json:"approvers,omitempty"`
+}
