@@ -1,29 +1,6 @@
 // Package examples holds amslack's runnable examples: configurations, the
-// Slack app manifest, message templates, an internal action server, and
-// Alertmanager notifications to try amslack with. The notifications are
-// embedded so that the local preview can offer them.
+// Slack app manifest, message templates and an internal action server. Its
+// tests check that the examples stay valid. No amslack package imports it;
+// the example notifications the local preview offers live with the preview
+// (cmd/internal/preview/alerts).
 package examples
-
-import (
-	"embed"
-	"io/fs"
-	"path"
-	"strings"
-)
-
-//go:embed alerts/*.json
-var alerts embed.FS
-
-// Alerts returns the example Alertmanager notifications by name (the file
-// name without .json).
-func Alerts() map[string][]byte {
-	out := map[string][]byte{}
-	entries, _ := fs.ReadDir(alerts, "alerts")
-	for _, e := range entries {
-		b, err := alerts.ReadFile(path.Join("alerts", e.Name()))
-		if err == nil {
-			out[strings.TrimSuffix(e.Name(), ".json")] = b
-		}
-	}
-	return out
-}

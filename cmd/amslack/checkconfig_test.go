@@ -208,7 +208,7 @@ func TestRenderCommandOutput(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "amslack.yml")
 	writeFile(t, cfg, "routes:\n  - {name: team-web, receiver: web, channel: C0123456780}\n  - {name: default, channel: C0123456789, mention: {critical: '<!here>'}}\n")
-	data := filepath.Join("..", "..", "examples", "alerts", "disk-full-firing.json")
+	data := filepath.Join("..", "internal", "preview", "alerts", "disk-full-firing.json")
 
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"--config.file=" + cfg, "render", "--data=" + data, "--now=2026-11-29T14:30:00Z"}, &stdout, &stderr); code != 0 {

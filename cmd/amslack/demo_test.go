@@ -25,7 +25,7 @@ import (
 var (
 	demoConfig   = filepath.Join("..", "..", "examples", "demo.yml")
 	demoAMConfig = filepath.Join("..", "..", "examples", "alertmanager-demo.yml")
-	demoAlerts   = filepath.Join("..", "..", "examples", "alerts")
+	demoAlerts   = filepath.Join("..", "internal", "preview", "alerts")
 )
 
 // The addresses the demo's files name: amslack's and Alertmanager's from

@@ -6,13 +6,10 @@ import (
 	_ "time/tzdata" // tz in templates works in minimal images
 
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -25,7 +22,6 @@ import (
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/amslack/amslack/cmd/internal/app"
 	"github.com/amslack/amslack/cmd/internal/config"
@@ -87,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case serve.FullCommand():
-		return runServer(o, stderr)
+		return runServer(o)
 	case check.FullCommand():
 		return checkConfig(o, stdout, stderr)
 	case dlqList.FullCommand(), dlqRetry.FullCommand(), dlqDrop.FullCommand():
@@ -138,19 +134,15 @@ func splitErrors(err error) []error {
 	return errs
 }
 
-func runServer(o options, stderr io.Writer) int {
+// runServer runs amslack until SIGTERM or SIGINT, or until a listener or a
+// background part fails, and reloads the configuration on SIGHUP.
+func runServer(o options) int {
 	logger := promslog.New(&o.log)
 	logger.Info("Starting amslack", "version", version.Info(), "build_context", version.BuildContext())
 	// The container image ships no configuration, so this is the first
 	// thing a container started without one meets.
 	if _, err := os.Stat(o.configFile); errors.Is(err, os.ErrNotExist) {
 		logger.Error("Cannot start: the configuration file does not exist. Write one (examples/amslack.yml in amslack's repository is a commented example) and pass it with --config.file, or mount it at this path in a container", "file", o.configFile)
-		return 1
-	}
-
-	webCfg, err := app.LoadWebConfig(o.webConfigFile)
-	if err != nil {
-		logger.Error("Invalid web configuration", "err", err)
 		return 1
 	}
 	reg := prometheus.NewRegistry()
@@ -160,83 +152,39 @@ func runServer(o options, stderr io.Writer) int {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	am, err := app.New(app.Options{
-		ConfigFile:      o.configFile,
-		StoragePath:     o.storagePath,
-		Logger:          logger,
-		Registry:        reg,
-		ShutdownTimeout: o.shutdownTimeout,
+		ConfigFile:         o.configFile,
+		StoragePath:        o.storagePath,
+		Logger:             logger,
+		Registry:           reg,
+		ShutdownTimeout:    o.shutdownTimeout,
+		ListenAddress:      o.listenAddress,
+		AdminListenAddress: o.adminAddress,
+		WebConfigFile:      o.webConfigFile,
 	})
 	if err != nil {
 		logger.Error("Cannot start", "err", err)
 		return 1
 	}
-
-	ln, err := net.Listen("tcp", o.listenAddress)
-	if err != nil {
-		logger.Error("Cannot listen", "address", o.listenAddress, "err", err)
+	if err := am.Start(context.Background()); err != nil {
+		logger.Error("Cannot start", "err", err)
+		// Nothing runs: this only releases the storage.
+		am.Stop(context.Background())
 		return 1
 	}
-	srv := newHTTPServer(am.Handler(app.BasicAuth(webCfg)), logger)
-	// With an admin listener, the admin endpoints are served there alone:
-	// on a shared listener they trust loopback peers, which a proxy or a
-	// mesh sidecar on the same host makes of every request.
-	var adminLn net.Listener
-	var adminSrv *http.Server
-	if o.adminAddress != "" {
-		adminLn, err = net.Listen("tcp", o.adminAddress)
-		if err != nil {
-			ln.Close()
-			logger.Error("Cannot listen", "address", o.adminAddress, "err", err)
-			return 1
-		}
-		srv.Handler = am.PublicHandler()
-		adminSrv = newHTTPServer(am.AdminHandler(app.BasicAuth(webCfg)), logger)
+	code := wait(am, logger)
+	if err := am.Stop(context.Background()); err != nil {
+		logger.Warn("Shutdown did not finish cleanly", "err", err)
 	}
-	if app.TLSEnabled(webCfg) {
-		tc, err := web.ConfigToTLSConfig(&webCfg.TLSConfig)
-		if err != nil {
-			logger.Error("Invalid TLS configuration", "err", err)
-			return 1
-		}
-		// Read the certificates again for each connection, so that renewed
-		// ones apply without a restart, as the exporter toolkit does.
-		tc.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
-			c, err := app.LoadWebConfig(o.webConfigFile)
-			if err != nil {
-				return nil, err
-			}
-			return web.ConfigToTLSConfig(&c.TLSConfig)
-		}
-		ln = tls.NewListener(ln, tc)
-		if adminLn != nil {
-			adminLn = tls.NewListener(adminLn, tc)
-		}
-	}
+	logger.Info("Stopped")
+	return code
+}
 
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		am.Run(ctx)
-	}()
-	serveErr := make(chan error, 2)
-	go func() {
-		logger.Info("Listening", "address", ln.Addr().String(), "tls", app.TLSEnabled(webCfg))
-		am.LogPreviewURL(ln.Addr(), app.TLSEnabled(webCfg))
-		serveErr <- srv.Serve(ln)
-	}()
-	if adminSrv != nil {
-		go func() {
-			logger.Info("Listening for the admin endpoints", "address", adminLn.Addr().String(), "tls", app.TLSEnabled(webCfg))
-			serveErr <- adminSrv.Serve(adminLn)
-		}()
-	}
-
+// wait reloads the configuration on SIGHUP until SIGTERM or SIGINT, or
+// until amslack fails, and returns the exit code.
+func wait(am *app.App, logger *slog.Logger) int {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	code := 0
-loop:
+	defer signal.Stop(signals)
 	for {
 		select {
 		case sig := <-signals:
@@ -245,53 +193,10 @@ loop:
 				continue
 			}
 			logger.Info("Shutting down", "signal", sig.String())
-			break loop
-		case err := <-serveErr:
-			if !errors.Is(err, http.ErrServerClosed) {
-				logger.Error("HTTP server failed", "err", err)
-				code = 1
-			}
-			break loop
+			return 0
+		case err := <-am.Failed():
+			logger.Error("Shutting down after a failure", "err", err)
+			return 1
 		}
-	}
-
-	// Shutdown order: refuse new webhooks (503 keeps them in Alertmanager)
-	// and fail readiness; let requests in flight finish; then stop the
-	// sender, whose in-flight send either completes or stays pending on disk.
-	am.StartShutdown()
-	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		logger.Warn("HTTP shutdown did not finish in time", "err", err)
-	}
-	if adminSrv != nil {
-		if err := adminSrv.Shutdown(sctx); err != nil {
-			logger.Warn("Admin HTTP shutdown did not finish in time", "err", err)
-		}
-	}
-	stop()
-	// The sender gets a budget of its own: a Slack call in flight ends
-	// within slack.timeout, and closing the storage under it would lose
-	// the record of a message Slack already has, posting it twice after
-	// the restart.
-	select {
-	case <-done:
-		am.Close()
-	case <-time.After(o.shutdownTimeout + am.SlackTimeout()):
-		logger.Warn("Background work did not stop in time; pending sends stay on disk")
-	}
-	logger.Info("Stopped")
-	return code
-}
-
-// newHTTPServer returns a server for h with amslack's timeouts.
-func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }

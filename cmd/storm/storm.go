@@ -326,17 +326,15 @@ type rig struct {
 	// slackConns counts the connections amslack opened to the fake Slack.
 	slackConns atomic.Int64
 
-	fakeSrv, amSrv *http.Server
-	servers        sync.WaitGroup
-	stopRun        context.CancelFunc
-	runDone        chan struct{}
-	stopOnce       sync.Once
-	stopErr        error
+	fakeSrv  *http.Server
+	servers  sync.WaitGroup
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // startRig starts the fake Slack with the storm's limits, then amslack built
-// by app.New, as the amslack command builds it, from a configuration file
-// that points it at the fake.
+// by app.New and started by Start, as the amslack command runs it, from a
+// configuration file that points it at the fake.
 func startRig(o options, work, storage string, channels []string) (*rig, error) {
 	r := &rig{
 		fake: slackfake.New(slackfake.Options{
@@ -347,8 +345,7 @@ func startRig(o options, work, storage string, channels []string) (*rig, error) 
 			WorkspacePerMinute: o.WorkspacePerMinute,
 			RetryAfter:         o.RetryAfter,
 		}),
-		reg:     prometheus.NewRegistry(),
-		runDone: make(chan struct{}),
+		reg: prometheus.NewRegistry(),
 	}
 	r.fake.SetLatency(o.Latency)
 	fakeLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -375,24 +372,15 @@ func startRig(o options, work, storage string, channels []string) (*rig, error) 
 	if err := os.WriteFile(cfgPath, []byte(configYAML("http://"+fakeLn.Addr().String()+"/api/", channels, o)), 0o600); err != nil {
 		return fail(err)
 	}
-	r.am, err = app.New(app.Options{ConfigFile: cfgPath, StoragePath: storage, Logger: o.Logger, Registry: r.reg})
+	r.am, err = app.New(app.Options{ConfigFile: cfgPath, StoragePath: storage, Logger: o.Logger, Registry: r.reg, ListenAddress: "127.0.0.1:0"})
 	if err != nil {
 		return fail(err)
 	}
-	amLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		r.am.Close()
+	if err := r.am.Start(context.Background()); err != nil {
+		_ = r.am.Stop(context.Background())
 		return fail(err)
 	}
-	r.amslackURL = "http://" + amLn.Addr().String()
-	r.amSrv = &http.Server{Handler: r.am.Handler(nil), ReadHeaderTimeout: 10 * time.Second}
-	r.servers.Go(func() { _ = r.amSrv.Serve(amLn) })
-	runCtx, stopRun := context.WithCancel(context.Background())
-	r.stopRun = stopRun
-	go func() {
-		defer close(r.runDone)
-		_ = r.am.Run(runCtx)
-	}()
+	r.amslackURL = "http://" + r.am.Addr().String()
 	return r, nil
 }
 
@@ -401,19 +389,11 @@ func startRig(o options, work, storage string, channels []string) (*rig, error) 
 // Slack. Only the first call does anything.
 func (r *rig) stop() error {
 	r.stopOnce.Do(func() {
-		r.am.StartShutdown()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = r.amSrv.Shutdown(ctx)
-		r.stopRun()
-		select {
-		case <-r.runDone:
-			r.stopErr = r.am.Close()
-		case <-ctx.Done():
-			// Closing the storage under a running sender would fail
-			// its writes; the process is about to end anyway.
-			r.stopErr = errors.New("amslack's sender did not stop within 10s")
-		}
+		// Stop leaves the storage open when the sender does not stop in
+		// time: closing it under a running sender would fail its writes.
+		r.stopErr = r.am.Stop(ctx)
 		_ = r.fakeSrv.Shutdown(ctx)
 		r.fakeSrv.Close()
 		r.servers.Wait()

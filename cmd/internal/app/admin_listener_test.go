@@ -22,7 +22,7 @@ func TestAdminHandlers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	defer a.closeStorage()
 	do := func(h http.Handler, method, path, remote string) int {
 		r := httptest.NewRequest(method, path, nil)
 		r.RemoteAddr = remote
@@ -31,9 +31,9 @@ func TestAdminHandlers(t *testing.T) {
 		return w.Code
 	}
 	const sidecar, remote = "127.0.0.6:41000", "10.1.2.3:41000"
-	one := a.Handler(nil)
-	public := a.PublicHandler()
-	adm := a.AdminHandler(nil)
+	one := a.handler(nil)
+	public := a.publicHandler()
+	adm := a.adminHandler(nil)
 	for _, tt := range []struct {
 		method, path string
 		remote       string

@@ -1,7 +1,10 @@
 // Package app wires amslack together: configuration, the durable store and
 // outbox, the sender, the webhook receiver, the Slack interaction handlers and
-// the HTTP endpoints. The amslack command and the storm tool both build on it,
-// so that what the storm tool measures is what runs in production.
+// the HTTP endpoints; and it owns their lifecycle: the listeners (TLS and
+// basic auth from an exporter-toolkit web configuration), the background
+// parts, reload, and the order of the shutdown. The amslack command and the
+// storm tool both build on it, so that what the storm tool measures is what
+// runs in production.
 package app
 
 import (
@@ -30,10 +33,10 @@ import (
 	"github.com/amslack/amslack/cmd/internal/preview"
 	"github.com/amslack/amslack/interact"
 	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/outbox"
 	"github.com/amslack/amslack/receiver/sender"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
-	"github.com/amslack/amslack/receiver/store"
 	"github.com/amslack/amslack/render"
 )
 
@@ -45,8 +48,19 @@ type Options struct {
 	Registry    *prometheus.Registry
 	// HTTPClient reaches Slack, Alertmanager and internal APIs.
 	HTTPClient *http.Client
-	// ShutdownTimeout bounds the wait for in-flight sends.
+	// ShutdownTimeout bounds each step of Stop: the wait for requests in
+	// flight, and (with slack.timeout added) the wait for in-flight sends.
 	ShutdownTimeout time.Duration
+
+	// ListenAddress is where Start listens for Alertmanager, Slack and,
+	// without AdminListenAddress, the admin endpoints.
+	ListenAddress string
+	// AdminListenAddress, when set, is a separate listener for /metrics,
+	// /-/reload and the dead-letter API, which then leave ListenAddress.
+	AdminListenAddress string
+	// WebConfigFile is an exporter-toolkit web configuration: TLS for the
+	// listeners, and basic auth for /metrics and the admin endpoints.
+	WebConfigFile string
 }
 
 // App is a running amslack.
@@ -56,7 +70,7 @@ type App struct {
 	reg    *prometheus.Registry
 
 	db      *bbolt.DB
-	store   store.Store
+	store   alertgroup.Store
 	outbox  *outbox.Outbox
 	sender  *sender.Sender
 	webhook *receiver.Handler
@@ -66,6 +80,8 @@ type App struct {
 	socket *socketmode.Client
 	// closers release what New opened besides the database.
 	closers []func() error
+	// life is the listeners' settings and what Start started, for Stop.
+	life lifecycle
 	// fake is the in-process Slack of preview mode, and preview its page;
 	// both nil otherwise.
 	fake    *slackfake.Server
@@ -90,7 +106,8 @@ type App struct {
 }
 
 // New loads the configuration, opens the storage and builds every part.
-// Nothing runs until Run.
+// Nothing runs until Start; Stop releases what New opened, whether or not
+// Start ran.
 func New(o Options) (*App, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -109,11 +126,14 @@ func New(o Options) (*App, error) {
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 10 * time.Second
 	}
+	a := &App{opts: o, logger: o.Logger, reg: o.Registry}
+	if err := a.life.init(o.WebConfigFile); err != nil {
+		return nil, err
+	}
 	cfg, err := config.Load(o.ConfigFile)
 	if err != nil {
 		return nil, fmt.Errorf("load configuration: %w", err)
 	}
-	a := &App{opts: o, logger: o.Logger, reg: o.Registry}
 	reg := promauto.With(o.Registry)
 	a.reloadOK = reg.NewGauge(prometheus.GaugeOpts{
 		Namespace: "amslack", Name: "config_last_reload_successful",
@@ -194,6 +214,7 @@ func New(o Options) (*App, error) {
 		Registerer:  o.Registry,
 	})
 	a.apply(cfg, secrets)
+	a.newPreview()
 	a.reloadOK.Set(1)
 	a.reloadTime.SetToCurrentTime()
 	ok = true
@@ -325,15 +346,15 @@ const rankLookupTimeout = 500 * time.Millisecond
 
 // priority orders a channel's pending entries: by severity, then new
 // messages before updates of existing ones.
-func (a *App) priority(order []string) func(receiver.Notification) int {
+func (a *App) priority(order []string) func(alertgroup.Notification) int {
 	severity := outbox.SeverityPriority(order)
-	return func(n receiver.Notification) int {
+	return func(n alertgroup.Notification) int {
 		if n.Message == nil {
 			// A refresh after a click: someone is waiting to see it.
 			return 0
 		}
 		p := 2 * severity(n)
-		if n.Message.Status == store.StatusResolved {
+		if n.Message.Status == alertgroup.StatusResolved {
 			return p + 1
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), rankLookupTimeout)
@@ -347,7 +368,7 @@ func (a *App) priority(order []string) func(receiver.Notification) int {
 				"group_key", n.Key.GroupKey, "channel", n.Key.Channel, "err", err)
 			return p
 		}
-		if found && g.TS != "" && g.Status == store.StatusFiring {
+		if found && g.TS != "" && g.Status == alertgroup.StatusFiring {
 			p++
 		}
 		return p
@@ -454,91 +475,6 @@ func (a *App) reload() error {
 	return nil
 }
 
-// Run runs the background parts until ctx ends, then waits for them.
-func (a *App) Run(ctx context.Context) error {
-	a.ready.Store(true)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := a.sender.Run(ctx); err != nil {
-			a.logger.Error("Sender stopped", "err", err)
-		}
-	})
-	wg.Go(func() { a.prune(ctx) })
-	if a.interact != nil {
-		wg.Go(func() {
-			if err := a.interact.Run(ctx); err != nil {
-				a.logger.Error("Interaction handler stopped", "err", err)
-			}
-		})
-	}
-	if a.socket != nil {
-		wg.Go(func() {
-			if err := a.interact.RunSocketMode(ctx, a.socket); err != nil {
-				a.logger.Error("Socket Mode stopped; Slack's interactions no longer arrive", "err", err)
-			}
-		})
-	}
-	<-ctx.Done()
-	wg.Wait()
-	return nil
-}
-
-// prune drops, once an hour, the state of groups resolved or last notified
-// longer ago than delivery.retention, and the dead letters older than
-// delivery.dead_letter_retention.
-func (a *App) prune(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	pruneErrors := promauto.With(a.reg).NewCounterVec(prometheus.CounterOpts{
-		Namespace: "amslack", Name: "prune_errors_total",
-		Help: "Hourly prunes that failed, of alert groups (what=groups) or of dead letters (what=dead_letters).",
-	}, []string{"what"})
-	pruneErrors.WithLabelValues("groups")
-	pruneErrors.WithLabelValues("dead_letters")
-	for {
-		d := a.cfg.Load().Delivery
-		if n, err := a.store.Prune(ctx, time.Now().Add(-time.Duration(d.Retention))); err != nil {
-			pruneErrors.WithLabelValues("groups").Inc()
-			a.logger.Error("Pruning alert groups failed", "err", err)
-		} else if n > 0 {
-			a.logger.Info("Pruned alert groups resolved or not notified within delivery.retention", "count", n)
-		}
-		if _, err := a.outbox.PruneDead(ctx, time.Now().Add(-time.Duration(d.DeadLetterRetention))); err != nil {
-			pruneErrors.WithLabelValues("dead_letters").Inc()
-			a.logger.Error("Pruning dead letters failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// StartShutdown makes amslack unready and refuses new webhooks with 503, so
-// that Alertmanager keeps them for the next instance or the restart.
-func (a *App) StartShutdown() {
-	a.ready.Store(false)
-	a.webhook.Close()
-	if a.preview != nil {
-		// Live-update streams of open preview pages would hold up the
-		// HTTP server's shutdown.
-		a.preview.Close()
-	}
-}
-
-// SlackTimeout bounds one Slack call.
-func (a *App) SlackTimeout() time.Duration { return time.Duration(a.cfg.Load().Slack.Timeout) }
-
-// Close releases the storage and the audit log.
-func (a *App) Close() error {
-	errs := []error{a.db.Close()}
-	for _, c := range a.closers {
-		errs = append(errs, c())
-	}
-	return errors.Join(errs...)
-}
-
 // DB returns the storage path's database file, for tools.
 func DBPath(storage string) string { return filepath.Join(storage, "amslack.db") }
 
@@ -553,7 +489,7 @@ func CheckSecrets(cfg *config.Config, files bool) error {
 
 // RenderOptions returns the rendering options for a payload: those of the
 // named route, or of the route the payload matches.
-func RenderOptions(cfg *config.Config, m *receiver.Message, route string) (render.Options, error) {
+func RenderOptions(cfg *config.Config, m *alertgroup.Message, route string) (render.Options, error) {
 	router, opts := routing(cfg, nil)
 	if route != "" {
 		ro, ok := opts[route]

@@ -5,24 +5,25 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/amslack/amslack/receiver/outbox"
 	"net"
 	"net/http"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/amslack/amslack/receiver/outbox"
 )
 
-// Handler returns amslack's HTTP endpoints for a single listener. adminAuth
+// handler returns amslack's HTTP endpoints for a single listener. adminAuth
 // guards /metrics and the admin endpoints only: Alertmanager and Slack
 // authenticate their own way (the webhook: section, and Slack's request
 // signatures), and must not need the operators' credentials.
-func (a *App) Handler(adminAuth func(http.Handler) http.Handler) http.Handler {
+func (a *App) handler(adminAuth func(http.Handler) http.Handler) http.Handler {
 	// Without basic_auth_users, /metrics is open as Prometheus expects,
 	// and the endpoints that change state answer only on loopback:
 	// amslack's listener faces Slack, often from the internet. A proxy or
 	// a mesh sidecar on the same host makes every peer loopback, which is
-	// what AdminHandler's separate listener is for.
+	// what adminHandler's separate listener is for.
 	adminOnly := adminAuth
 	if adminAuth == nil {
 		adminOnly = loopbackOnly
@@ -33,20 +34,20 @@ func (a *App) Handler(adminAuth func(http.Handler) http.Handler) http.Handler {
 	return mux
 }
 
-// PublicHandler returns the endpoints of the main listener when the admin
-// endpoints have a listener of their own (AdminHandler): Alertmanager's,
+// publicHandler returns the endpoints of the main listener when the admin
+// endpoints have a listener of their own (adminHandler): Alertmanager's,
 // Slack's, the health checks and the preview.
-func (a *App) PublicHandler() http.Handler {
+func (a *App) publicHandler() http.Handler {
 	mux := http.NewServeMux()
 	a.mountPublic(mux)
 	return mux
 }
 
-// AdminHandler returns the endpoints of a separate admin listener:
+// adminHandler returns the endpoints of a separate admin listener:
 // /metrics, /-/reload, the dead-letter API and the health checks. Who may
 // reach that listener is decided by the address it is bound to, and by
 // adminAuth when not nil; the peer address is not consulted.
-func (a *App) AdminHandler(adminAuth func(http.Handler) http.Handler) http.Handler {
+func (a *App) adminHandler(adminAuth func(http.Handler) http.Handler) http.Handler {
 	adminOnly := adminAuth
 	if adminAuth == nil {
 		adminOnly = func(h http.Handler) http.Handler { return h }

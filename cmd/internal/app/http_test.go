@@ -40,12 +40,12 @@ func TestStartShutdownRefusesWebhooksAndFailsReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	defer a.closeStorage()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
+	go func() { a.run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	h := a.Handler(nil)
+	h := a.handler(nil)
 	do := func(method, path, body string) int {
 		r := httptest.NewRequest(method, path, strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
@@ -63,7 +63,7 @@ func TestStartShutdownRefusesWebhooksAndFailsReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.StartShutdown()
+	a.startShutdown()
 	if code := do(http.MethodGet, "/-/ready", ""); code != http.StatusServiceUnavailable {
 		t.Errorf("ready during shutdown: %d, want 503", code)
 	}

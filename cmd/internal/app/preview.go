@@ -5,13 +5,13 @@ import (
 	"net/http"
 
 	"github.com/amslack/amslack/cmd/internal/preview"
-	"github.com/amslack/amslack/examples"
 	"github.com/amslack/amslack/interact/amclient"
 )
 
-// mountPreview serves the local preview page in preview mode, and nothing
-// otherwise: the page lets anyone click as any fake user.
-func (a *App) mountPreview(mux *http.ServeMux) {
+// newPreview builds the local preview page in preview mode, once, so that
+// the main listener's handler and a separate public one (publicHandler)
+// share the page, its event streams and its metrics.
+func (a *App) newPreview() {
 	if a.fake == nil {
 		return
 	}
@@ -21,37 +21,41 @@ func (a *App) mountPreview(mux *http.ServeMux) {
 	if a.interact != nil {
 		interactions = a.interact
 	}
-	// Built once: the main listener's handler and a separate public one
-	// (PublicHandler) share the page, its event streams and its metrics.
-	if a.preview == nil {
-		o := preview.Options{
-			Fake:          a.fake,
-			BaseURL:       PreviewBaseURL,
-			SigningSecret: a.signingSecret,
-			Interactions:  interactions,
-			Webhook:       a.previewWebhook(),
-			Examples:      examples.Alerts(),
-			Logger:        a.logger.With("component", "preview"),
-			Registerer:    a.reg,
-		}
-		if u := a.cfg.Load().Alertmanager.URL; u != "" {
-			// Validated with the configuration, as for the silences.
-			if c, err := amclient.New(u, a.opts.HTTPClient); err == nil {
-				o.Alertmanager, o.AlertmanagerURL = c, u
-			}
-		}
-		a.preview = preview.New(o)
+	o := preview.Options{
+		Fake:          a.fake,
+		BaseURL:       PreviewBaseURL,
+		SigningSecret: a.signingSecret,
+		Interactions:  interactions,
+		Webhook:       a.previewWebhook(),
+		Examples:      preview.ExampleAlerts(),
+		Logger:        a.logger.With("component", "preview"),
+		Registerer:    a.reg,
 	}
-	mux.Handle("/preview", a.preview)
-	mux.Handle("/preview/", a.preview)
+	if u := a.cfg.Load().Alertmanager.URL; u != "" {
+		// Validated with the configuration, as for the silences.
+		if c, err := amclient.New(u, a.opts.HTTPClient); err == nil {
+			o.Alertmanager, o.AlertmanagerURL = c, u
+		}
+	}
+	a.preview = preview.New(o)
 	a.logger.Info("Local preview: no Slack workspace is involved; open /preview in a browser")
 }
 
-// LogPreviewURL logs the full URL of the preview page on the listener at
+// mountPreview serves the local preview page in preview mode, and nothing
+// otherwise: the page lets anyone click as any fake user.
+func (a *App) mountPreview(mux *http.ServeMux) {
+	if a.preview == nil {
+		return
+	}
+	mux.Handle("/preview", a.preview)
+	mux.Handle("/preview/", a.preview)
+}
+
+// logPreviewURL logs the full URL of the preview page on the listener at
 // addr, in preview mode. The page signs clicks with the signing secret and
 // lets anyone who reaches it click as any fake user, so a listener on every
 // interface gets a warning.
-func (a *App) LogPreviewURL(addr net.Addr, tls bool) {
+func (a *App) logPreviewURL(addr net.Addr, tls bool) {
 	if a.fake == nil {
 		return
 	}

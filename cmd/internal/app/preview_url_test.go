@@ -23,11 +23,11 @@ func TestLogPreviewURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	defer a.closeStorage()
 	// The main and a separate public handler share one preview, whose
 	// metrics register once.
-	a.Handler(nil)
-	a.PublicHandler()
+	a.handler(nil)
+	a.publicHandler()
 
 	for _, tt := range []struct {
 		addr string
@@ -46,7 +46,7 @@ func TestLogPreviewURL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a.LogPreviewURL(addr, tt.tls)
+			a.logPreviewURL(addr, tt.tls)
 			out := logs.String()
 			if want := `msg="Local preview ready" url=` + tt.url; !strings.Contains(out, want) {
 				t.Errorf("log %q does not say %s", out, want)

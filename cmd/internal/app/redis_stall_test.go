@@ -145,14 +145,14 @@ func TestWebhookAnswersWhileRedisIsStalled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
+	go func() { a.run(ctx); close(done) }()
 	t.Cleanup(func() {
 		rds.resume()
 		cancel()
 		<-done
-		a.Close()
+		a.closeStorage()
 	})
-	srv := httptest.NewServer(a.Handler(nil))
+	srv := httptest.NewServer(a.handler(nil))
 	t.Cleanup(srv.Close)
 
 	rds.pause(t)

@@ -30,7 +30,7 @@ actions:
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	defer a.closeStorage()
 	check := func(route, id string, want bool) {
 		t.Helper()
 		if got := a.routeOffers(route, id); got != want {

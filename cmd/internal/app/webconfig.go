@@ -12,9 +12,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// LoadWebConfig reads an exporter-toolkit web configuration file (TLS and
+// loadWebConfig reads an exporter-toolkit web configuration file (TLS and
 // basic_auth_users) and checks it with the toolkit's own validation.
-func LoadWebConfig(path string) (*web.Config, error) {
+func loadWebConfig(path string) (*web.Config, error) {
 	if path == "" {
 		return &web.Config{}, nil
 	}
@@ -42,9 +42,9 @@ func dirOf(path string) string {
 	return "."
 }
 
-// BasicAuth returns a middleware that demands one of the web config's
+// basicAuth returns a middleware that demands one of the web config's
 // basic_auth_users (bcrypt hashes), or nil when there are none.
-func BasicAuth(c *web.Config) func(http.Handler) http.Handler {
+func basicAuth(c *web.Config) func(http.Handler) http.Handler {
 	if len(c.Users) == 0 {
 		return nil
 	}
@@ -91,7 +91,7 @@ func BasicAuth(c *web.Config) func(http.Handler) http.Handler {
 	}
 }
 
-// TLSEnabled reports whether the web config asks for TLS.
-func TLSEnabled(c *web.Config) bool {
+// tlsEnabled reports whether the web config asks for TLS.
+func tlsEnabled(c *web.Config) bool {
 	return c.TLSConfig.TLSCertPath != "" || c.TLSConfig.TLSCert != ""
 }

@@ -1,12 +1,12 @@
-package examples
+package preview
 
 import (
 	"encoding/json"
 	"testing"
 )
 
-func TestAlertsAreNotifications(t *testing.T) {
-	got := Alerts()
+func TestExampleAlertsAreNotifications(t *testing.T) {
+	got := ExampleAlerts()
 	if len(got) < 3 {
 		t.Fatalf("%d example notifications, want at least 3", len(got))
 	}
