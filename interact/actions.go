@@ -12,6 +12,7 @@ import (
 
 	"github.com/amslack/amslack/interact/amclient"
 	"github.com/amslack/amslack/receiver/alertgroup"
+	"github.com/amslack/amslack/render"
 )
 
 // errNotTracked aborts a store update of a group that has been deleted
@@ -73,11 +74,11 @@ func (h *Handler) process(ctx context.Context, c click) {
 // that the clicker may take it, acts and records. It returns what to tell
 // the clicker and whether the action succeeded.
 func (h *Handler) perform(ctx context.Context, c click) (string, bool) {
-	kind := h.kind(c.action)
+	b := h.builtinFor(c.action)
 	logger := h.logger.With("action", c.action, "channel", c.channel, "message_ts", c.ts)
-	if kind == kindUnknown {
+	if b == nil {
 		h.record(c, DecisionFailed, "unknown action", "", "")
-		return mrkdwnf("amslack does not know the action %q; the message may come from an older configuration. Nothing was done.", c.action), false
+		return render.Mrkdwnf("amslack does not know the action %q; the message may come from an older configuration. Nothing was done.", c.action), false
 	}
 	g, found, err := h.lookup(ctx, c.channel, c.ts)
 	if err != nil {
@@ -89,20 +90,21 @@ func (h *Handler) perform(ctx context.Context, c click) (string, bool) {
 		h.record(c, DecisionFailed, "message not tracked", "", "")
 		return "amslack no longer tracks this message (it may be old or resolved long ago). Nothing was done.", false
 	}
-	if reason := h.refusal(c, kind, g); reason != "" {
+	if reason := b.Refusal(h, c, g); reason != "" {
 		h.record(c, DecisionDenied, reason, "", "")
 		return reason, false
 	}
-	reason, err := h.authorize(ctx, h.rule(c.action), c.user.ID, commonLabels(g))
+	rule := b.Rule(h, c.action)
+	reason, err := h.authorize(ctx, rule, c.user.ID, commonLabels(g))
 	if err != nil {
 		logger.Error("cannot check authorization", "err", err)
 		h.record(c, DecisionFailed, "authorization check failed", "", "")
 		return "amslack could not check whether you may do this (Slack user groups are unavailable). Nothing was done; try again in a moment.", false
 	}
-	if reason == "" && (kind == kindSilence || kind == kindAck && h.ackMode == AckModeSilence) {
+	if reason == "" && b.Silences(h) {
 		// The group's labels passed; the silence must also cover only
 		// alerts the rule allows, now and later.
-		reason, err = h.buttonSilenceAllowed(ctx, h.rule(c.action), c.user.ID, g)
+		reason, err = h.buttonSilenceAllowed(ctx, rule, c.user.ID, g)
 		if err != nil {
 			logger.Error("cannot check the silence against its rule", "err", err)
 			h.record(c, DecisionFailed, "authorization check failed", "", "")
@@ -115,19 +117,7 @@ func (h *Handler) perform(ctx context.Context, c click) (string, bool) {
 	}
 	h.record(c, DecisionAllowed, "", "", "")
 
-	var o outcome
-	switch kind {
-	case kindSilence:
-		o = h.silence(ctx, c, g)
-	case kindUnsilence:
-		o = h.unsilence(ctx, c, g)
-	case kindAck:
-		o = h.ack(ctx, c, g)
-	case kindUnack:
-		o = h.unack(ctx, c, g)
-	case kindRunbook:
-		o = h.runAction(ctx, c, g, h.actions[c.action])
-	}
+	o := b.Perform(ctx, h, c, g)
 	if o.err != nil {
 		logger.Warn("interaction failed", "err", o.err)
 		h.record(c, DecisionFailed, o.result, o.silenceID, o.idemKey)
@@ -135,27 +125,6 @@ func (h *Handler) perform(ctx context.Context, c click) (string, bool) {
 		h.record(c, DecisionSucceeded, o.result, o.silenceID, o.idemKey)
 	}
 	return o.text, o.err == nil
-}
-
-// refusal returns why a click may not act on g, whoever makes it, or "".
-// A runbook action must be one that the group's route offers. A resolved
-// group is not silenced, acknowledged or acted on: its alerts have ended,
-// and a click on its message is late; undoing stays possible.
-func (h *Handler) refusal(c click, kind string, g alertgroup.Group) string {
-	if kind == kindRunbook && h.offers != nil && !h.offers(g.Route, c.action) {
-		return reasonNotOffered
-	}
-	if g.Status != alertgroup.StatusResolved {
-		return ""
-	}
-	switch kind {
-	case kindSilence, kindAck, kindRunbook:
-		if g.ResolvedAt.IsZero() {
-			return "This alert group has resolved; nothing was done."
-		}
-		return mrkdwnf("This alert group resolved at %s; nothing was done.", formatUntil(g.ResolvedAt))
-	}
-	return ""
 }
 
 // buttonSilenceAllowed applies silenceAllowed to the silence that a button
@@ -279,8 +248,6 @@ func (h *Handler) refresh(ctx context.Context, key alertgroup.Key, route string,
 	}
 }
 
-func formatUntil(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
-
 func (h *Handler) silence(ctx context.Context, c click, g alertgroup.Group) outcome {
 	if c.opensDialog() {
 		return h.openSilenceDialog(ctx, c)
@@ -290,11 +257,11 @@ func (h *Handler) silence(ctx context.Context, c click, g alertgroup.Group) outc
 	}
 	d, err := parseSilenceDuration(c.value)
 	if err != nil {
-		return failed(err, mrkdwnf("%v", err))
+		return failed(err, render.Mrkdwnf("%v", err))
 	}
 	ms, err := h.silenceMatchersFor(g)
 	if err != nil {
-		return failed(err, mrkdwnf("amslack will not create this silence: %v.", err))
+		return failed(err, render.Mrkdwnf("amslack will not create this silence: %v.", err))
 	}
 	var prev string
 	if m := g.State.Silenced; m != nil {
@@ -310,7 +277,7 @@ func (h *Handler) silence(ctx context.Context, c click, g alertgroup.Group) outc
 		ID: prev, Matchers: ms, StartsAt: now, EndsAt: until, CreatedBy: createdBy(c.user), Comment: comment,
 	})
 	if err != nil {
-		return failed(err, mrkdwnf("Alertmanager did not create the silence: %v. Nothing was changed.", err))
+		return failed(err, render.Mrkdwnf("Alertmanager did not create the silence: %v. Nothing was changed.", err))
 	}
 	var replaced string
 	_, err = h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
@@ -332,7 +299,7 @@ func (h *Handler) silence(ctx context.Context, c click, g alertgroup.Group) outc
 			}
 		}
 		return outcome{err: err, result: err.Error(), silenceID: id,
-			text: mrkdwnf("amslack could not record the silence (%v), so it expired it again. Try again in a moment.", err)}
+			text: render.Mrkdwnf("amslack could not record the silence (%v), so it expired it again. Try again in a moment.", err)}
 	}
 	if replaced != "" {
 		// Someone silenced the group at the same time; one silence is
@@ -343,9 +310,9 @@ func (h *Handler) silence(ctx context.Context, c click, g alertgroup.Group) outc
 	}
 	// The note says what was silenced: the matchers come from the group's
 	// labels, which may be narrower or wider than what people expect.
-	h.refresh(ctx, g.Key, g.Route, mrkdwnf("🔕 Silenced by %s for %s, until %s: %s", userMention(c.user), model.Duration(d), formatUntil(until), matchersText(ms)))
+	h.refresh(ctx, g.Key, g.Route, render.Mrkdwnf("🔕 Silenced by %s for %s, until %s: %s", render.MentionMarkup(c.user), model.Duration(d), render.Until(until), matchersText(ms)))
 	return outcome{
-		text:      mrkdwnf("Silenced for %s, until %s (silence %s).", model.Duration(d), formatUntil(until), id),
+		text:      render.Mrkdwnf("Silenced for %s, until %s (silence %s).", model.Duration(d), render.Until(until), id),
 		result:    "silenced until " + until.UTC().Format(time.RFC3339),
 		silenceID: id,
 	}
@@ -383,7 +350,7 @@ func (h *Handler) unsilence(ctx context.Context, c click, g alertgroup.Group) ou
 		}
 		if err := h.expireSilence(ctx, mark.SilenceID); err != nil {
 			return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
-				text: mrkdwnf("Alertmanager did not expire silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
+				text: render.Mrkdwnf("Alertmanager did not expire silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
 		}
 	}
 	_, err := h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
@@ -397,10 +364,10 @@ func (h *Handler) unsilence(ctx context.Context, c click, g alertgroup.Group) ou
 	})
 	if err != nil {
 		return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
-			text: mrkdwnf("Silence %s expired, but amslack could not update the message: %v.", mark.SilenceID, err)}
+			text: render.Mrkdwnf("Silence %s expired, but amslack could not update the message: %v.", mark.SilenceID, err)}
 	}
-	h.refresh(ctx, g.Key, g.Route, mrkdwnf("🔔 Silence removed by %s", userMention(c.user)))
-	return outcome{text: mrkdwnf("Silence %s expired.", mark.SilenceID), result: "silence expired", silenceID: mark.SilenceID}
+	h.refresh(ctx, g.Key, g.Route, render.Mrkdwnf("🔔 Silence removed by %s", render.MentionMarkup(c.user)))
+	return outcome{text: render.Mrkdwnf("Silence %s expired.", mark.SilenceID), result: "silence expired", silenceID: mark.SilenceID}
 }
 
 // ackComment starts with "ACK!", which karma and kthxbye read as an
@@ -411,7 +378,7 @@ func (h *Handler) ackComment(c click) string {
 
 func (h *Handler) ack(ctx context.Context, c click, g alertgroup.Group) outcome {
 	if m := g.State.Acked; m != nil {
-		return outcome{text: mrkdwnf("Already acknowledged by %s.", m.By.Name), result: "already acknowledged", silenceID: m.SilenceID}
+		return outcome{text: render.Mrkdwnf("Already acknowledged by %s.", m.By.Name), result: "already acknowledged", silenceID: m.SilenceID}
 	}
 	now := h.now()
 	mark := &alertgroup.Mark{By: c.user, At: now}
@@ -421,14 +388,14 @@ func (h *Handler) ack(ctx context.Context, c click, g alertgroup.Group) outcome 
 		}
 		ms, err := h.silenceMatchersFor(g)
 		if err != nil {
-			return failed(err, mrkdwnf("amslack cannot acknowledge this group: %v.", err))
+			return failed(err, render.Mrkdwnf("amslack cannot acknowledge this group: %v.", err))
 		}
 		mark.Until = now.Add(h.ackDuration)
 		id, err := h.silences.CreateSilence(ctx, amclient.Silence{
 			Matchers: ms, StartsAt: now, EndsAt: mark.Until, CreatedBy: createdBy(c.user), Comment: h.ackComment(c),
 		})
 		if err != nil {
-			return failed(err, mrkdwnf("Alertmanager did not create the acknowledgement silence: %v. Nothing was changed.", err))
+			return failed(err, render.Mrkdwnf("Alertmanager did not create the acknowledgement silence: %v. Nothing was changed.", err))
 		}
 		mark.SilenceID = id
 	}
@@ -452,16 +419,16 @@ func (h *Handler) ack(ctx context.Context, c click, g alertgroup.Group) outcome 
 			}
 		}
 		if err != nil {
-			return outcome{err: err, result: err.Error(), text: mrkdwnf("amslack could not record the acknowledgement: %v. Try again in a moment.", err)}
+			return outcome{err: err, result: err.Error(), text: render.Mrkdwnf("amslack could not record the acknowledgement: %v. Try again in a moment.", err)}
 		}
-		return outcome{text: mrkdwnf("Already acknowledged by %s.", first.By.Name), result: "already acknowledged", silenceID: first.SilenceID}
+		return outcome{text: render.Mrkdwnf("Already acknowledged by %s.", first.By.Name), result: "already acknowledged", silenceID: first.SilenceID}
 	}
-	h.refresh(ctx, g.Key, g.Route, mrkdwnf("👀 Acknowledged by %s", userMention(c.user)))
+	h.refresh(ctx, g.Key, g.Route, render.Mrkdwnf("👀 Acknowledged by %s", render.MentionMarkup(c.user)))
 	if mark.SilenceID == "" {
 		return outcome{text: "Acknowledged.", result: "acknowledged"}
 	}
 	return outcome{
-		text:      mrkdwnf("Acknowledged. The alerts are silenced for %s (silence %s) and amslack extends that while they fire.", model.Duration(h.ackDuration), mark.SilenceID),
+		text:      render.Mrkdwnf("Acknowledged. The alerts are silenced for %s (silence %s) and amslack extends that while they fire.", model.Duration(h.ackDuration), mark.SilenceID),
 		result:    "acknowledged",
 		silenceID: mark.SilenceID,
 	}
@@ -478,7 +445,7 @@ func (h *Handler) unack(ctx context.Context, c click, g alertgroup.Group) outcom
 		}
 		if err := h.expireSilence(ctx, mark.SilenceID); err != nil {
 			return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
-				text: mrkdwnf("Alertmanager did not expire the acknowledgement silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
+				text: render.Mrkdwnf("Alertmanager did not expire the acknowledgement silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
 		}
 	}
 	var current string
@@ -497,13 +464,13 @@ func (h *Handler) unack(ctx context.Context, c click, g alertgroup.Group) outcom
 	})
 	if err != nil {
 		return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
-			text: mrkdwnf("The acknowledgement silence expired, but amslack could not update the message: %v.", err)}
+			text: render.Mrkdwnf("The acknowledgement silence expired, but amslack could not update the message: %v.", err)}
 	}
 	if current != "" && current != mark.SilenceID {
 		if err := h.expireSilence(ctx, current); err != nil {
 			h.logger.Warn("cannot expire extended acknowledgement silence", "silence_id", current, "err", err)
 		}
 	}
-	h.refresh(ctx, g.Key, g.Route, mrkdwnf("Acknowledgement removed by %s", userMention(c.user)))
+	h.refresh(ctx, g.Key, g.Route, render.Mrkdwnf("Acknowledgement removed by %s", render.MentionMarkup(c.user)))
 	return outcome{text: "Acknowledgement removed.", result: "acknowledgement removed", silenceID: mark.SilenceID}
 }

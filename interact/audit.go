@@ -20,20 +20,14 @@ const (
 	DecisionOverloaded = "overloaded"
 )
 
-// Action kinds: the bounded values of the action label of
-// amslack_interactions_total. Runbook actions share one value because their
-// ids come from configuration.
-const (
-	kindSilence   = "silence"
-	kindAck       = "ack"
-	kindUnack     = "unack"
-	kindUnsilence = "unsilence"
-	kindRunbook   = "runbook"
-	kindUnknown   = "unknown"
-)
+// kindUnknown is the action label of amslack_interactions_total for an
+// action_id that no built-in action answers. The label's other values are
+// the built-in actions' kinds; runbook actions share one because their ids
+// come from configuration.
+const kindUnknown = "unknown"
 
 var (
-	allKinds     = []string{kindSilence, kindAck, kindUnack, kindUnsilence, kindRunbook, kindUnknown}
+	allKinds     = append(builtinKinds(), kindUnknown)
 	allDecisions = []string{DecisionAllowed, DecisionDenied, DecisionDuplicate, DecisionSucceeded, DecisionFailed, DecisionOverloaded}
 )
 

@@ -17,18 +17,8 @@ const (
 
 // rule returns the authorization rule of an action_id.
 func (h *Handler) rule(action string) Rule {
-	switch h.kind(action) {
-	case kindSilence, kindUnsilence:
-		return h.silenceRule
-	case kindAck, kindUnack:
-		return h.ackRule
-	case kindRunbook:
-		a := h.actions[action]
-		r := a.Allow
-		// The action's own matchers narrow the groups it applies to, on
-		// top of those of its allow rule.
-		r.ParsedMatchers = append(slices.Clone(a.ParsedMatchers), a.Allow.ParsedMatchers...)
-		return r
+	if b := h.builtinFor(action); b != nil {
+		return b.Rule(h, action)
 	}
 	return Rule{}
 }

@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
-
-	"github.com/amslack/amslack/render"
 )
 
 // TestButtonSilenceKeepsToRule checks that the Silence and Acknowledge
@@ -21,13 +19,13 @@ func TestButtonSilenceKeepsToRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	notCritical.ParsedMatchers = labels.Matchers{m}
-	for _, action := range []string{render.ActionSilence, render.ActionAck} {
+	for _, action := range []string{ActionSilence, ActionAck} {
 		t.Run(action, func(t *testing.T) {
 			am := &fakeAM{}
 			e := newEnv(t, Options{Silences: am, Silence: notCritical, Ack: notCritical})
 			seedGroup(t, e.groups.Groups, nil)
 			spec := clickSpec{action: action, responseURL: e.sink.url("x")}
-			if action == render.ActionSilence {
+			if action == ActionSilence {
 				spec.value = "1h"
 			}
 			e.post(t, spec)

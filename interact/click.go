@@ -83,17 +83,12 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// The custom silence dialog. Its block and action ids are what Slack
-// returns in view_submission's state.values.
+// The custom silence dialog's ids, which its submission carries back.
 const (
-	silenceViewID   = "amslack_silence"
-	durationBlockID = "duration"
-	commentBlockID  = "comment"
-	// maxComment keeps the comment well inside Alertmanager's and Slack's
-	// limits.
-	maxComment = 500
-	// CustomSilence is the value of the button that opens the dialog.
-	CustomSilence = render.SilenceCustom
+	silenceViewID   = render.SilenceViewID
+	durationBlockID = render.DurationBlockID
+	commentBlockID  = render.CommentBlockID
+	maxComment      = render.MaxSilenceComment
 )
 
 // silenceMetadata travels in the dialog's private_metadata (Slack: at most
@@ -116,25 +111,7 @@ func silenceView(c click) (slack.ModalViewRequest, error) {
 	if len(meta) > 3000 {
 		return slack.ModalViewRequest{}, fmt.Errorf("dialog metadata is %d bytes, Slack allows 3000", len(meta))
 	}
-	plain := func(s string) *slack.TextBlockObject {
-		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
-	}
-	duration := slack.NewPlainTextInputBlockElement(plain("2h, 1d, 90m"), durationBlockID).WithInitialValue("2h")
-	comment := slack.NewPlainTextInputBlockElement(plain("Why?"), commentBlockID)
-	comment.Multiline = true
-	comment.MaxLength = maxComment
-	return slack.ModalViewRequest{
-		Type:            slack.VTModal,
-		CallbackID:      silenceViewID,
-		Title:           plain("Silence alerts"),
-		Submit:          plain("Silence"),
-		Close:           plain("Cancel"),
-		PrivateMetadata: string(meta),
-		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			slack.NewInputBlock(durationBlockID, plain("Duration"), plain("Up to 30d, such as 45m, 4h or 2d"), duration),
-			slack.NewInputBlock(commentBlockID, plain("Comment"), nil, comment).WithOptional(true),
-		}},
-	}, nil
+	return render.SilenceModal(string(meta)), nil
 }
 
 // submissionClick turns a submitted silence dialog into a silence click, or
@@ -162,7 +139,7 @@ func submissionClick(cb slack.InteractionCallback) (click, map[string]string) {
 		channel:     meta.Channel,
 		ts:          meta.TS,
 		user:        alertgroup.User{ID: cb.User.ID, Name: cmpOr(cb.User.Name, cb.User.Username)},
-		action:      render.ActionSilence,
+		action:      ActionSilence,
 		value:       raw,
 		comment:     comment,
 		responseURL: meta.ResponseURL,

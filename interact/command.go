@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -29,12 +27,6 @@ const (
 	// operation_timeout when the answer takes more than 3000 ms, network
 	// included.
 	commandTimeout = 2 * time.Second
-	// maxCommandLines caps the groups listed in one answer.
-	maxCommandLines = 20
-	// maxCommandText keeps the answer within the 4000 characters that a
-	// message's text should not pass (Slack truncates long text), leaving
-	// room for the "…and N more" line.
-	maxCommandText = 3800
 	// maxAuditValue bounds the command text kept in the audit log.
 	maxAuditValue = 200
 )
@@ -72,7 +64,7 @@ func (h *Handler) ServeCommands(w http.ResponseWriter, r *http.Request) {
 	}
 	cmd, err := ParseCommand(body)
 	if err != nil {
-		h.smetrics.rejected.WithLabelValues(endpointCommands, rejectMalformed).Inc()
+		h.countRejected(endpointCommands, rejectMalformed)
 		h.logger.Warn("malformed slash command", "err", err)
 		http.Error(w, "malformed slash command", http.StatusBadRequest)
 		return
@@ -135,14 +127,14 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) CommandRe
 	var reply CommandReply
 	switch sub {
 	case subHelp:
-		reply = ephemeral(helpText(cmd.Command))
+		reply = ephemeral(render.CommandHelp(cmd.Command))
 	case subAlerts:
-		reply = h.listGroups(ctx, cmd, alertLines)
+		reply = h.listGroups(ctx, cmd, render.AlertLine)
 	case subSilences:
-		reply = h.listGroups(ctx, cmd, silenceLines)
+		reply = h.listGroups(ctx, cmd, render.SilenceLine)
 	default:
 		label = subUnknown
-		reply = ephemeral(fmt.Sprintf("amslack: unknown command `%s`.\n\n%s", render.EscapeMrkdwn(clipRunes(sub, 40)), helpText(cmd.Command)))
+		reply = ephemeral(render.CommandUnknown(sub, cmd.Command))
 	}
 	h.smetrics.commands.WithLabelValues(label).Inc()
 	err := h.audit.write(AuditEntry{
@@ -152,7 +144,7 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) CommandRe
 		UserID:   cmd.UserID,
 		UserName: cmd.UserName,
 		Action:   ActionCommand,
-		Value:    clipRunes(strings.TrimSpace(cmd.Command+" "+cmd.Text), maxAuditValue),
+		Value:    render.Clip(strings.TrimSpace(cmd.Command+" "+cmd.Text), maxAuditValue),
 		Decision: DecisionAllowed,
 		Result:   label,
 	})
@@ -162,17 +154,10 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) CommandRe
 	return reply
 }
 
-func helpText(command string) string {
-	c := cmp.Or(strings.TrimSpace(command), "/amslack")
-	return fmt.Sprintf("*amslack* posts Alertmanager alerts to Slack and acts on them.\n"+
-		"`%[1]s alerts` lists the firing alert groups amslack posted in this channel.\n"+
-		"`%[1]s silences` lists this channel's alert groups silenced or acknowledged from Slack.\n"+
-		"`%[1]s help` shows this help.", render.EscapeMrkdwn(c))
-}
-
 // lineFunc returns the line of a group in an answer, or "" to leave the
-// group out. now is the handler's clock.
-type lineFunc func(h *Handler, cmd slack.SlashCommand, g alertgroup.Group, now time.Time) string
+// group out: link is the permalink of the group's message, now is the
+// handler's clock.
+type lineFunc func(g alertgroup.Group, link string, now time.Time) string
 
 // listGroups answers alerts and silences: one line per group, most severe
 // and most recently changed first, within Slack's limits.
@@ -182,11 +167,11 @@ func (h *Handler) listGroups(ctx context.Context, cmd slack.SlashCommand, line l
 	groups, err := h.groups.List(ctx)
 	if err != nil {
 		h.logger.Error("cannot list alert groups", "err", err)
-		return ephemeral("amslack could not read its alert groups. Try again in a moment.")
+		return ephemeral(render.CommandListFailed)
 	}
 	slices.SortStableFunc(groups, func(a, b alertgroup.Group) int {
 		return cmp.Or(
-			cmp.Compare(render.SeverityRank(groupSeverity(b)), render.SeverityRank(groupSeverity(a))),
+			cmp.Compare(render.SeverityRank(render.Severity(b.Message.Data)), render.SeverityRank(render.Severity(a.Message.Data))),
 			b.UpdatedAt.Compare(a.UpdatedAt),
 		)
 	})
@@ -198,145 +183,15 @@ func (h *Handler) listGroups(ctx context.Context, cmd slack.SlashCommand, line l
 		if g.Key.Channel != cmd.ChannelID {
 			continue
 		}
-		if l := line(h, cmd, g, now); l != "" {
+		if l := line(g, h.permalink(cmd.TeamDomain, g.Key.Channel, g.TS), now); l != "" {
 			lines = append(lines, l)
 		}
 	}
 	if len(lines) == 0 {
 		if subcommand(cmd.Text) == subSilences {
-			return ephemeral("No alert group is silenced or acknowledged from Slack.")
+			return ephemeral(render.CommandNoSilenced)
 		}
-		return ephemeral("No alert group amslack tracks is firing.")
+		return ephemeral(render.CommandNoFiring)
 	}
-	var b strings.Builder
-	n, size := 0, 0
-	for _, l := range lines {
-		r := utf8.RuneCountInString(l) + 1
-		if n == maxCommandLines || size+r > maxCommandText {
-			break
-		}
-		b.WriteString(l)
-		b.WriteByte('\n')
-		n, size = n+1, size+r
-	}
-	if rest := len(lines) - n; rest > 0 {
-		fmt.Fprintf(&b, "…and %d more", rest)
-	}
-	return ephemeral(strings.TrimSuffix(b.String(), "\n"))
-}
-
-// alertLines lists firing groups: severity, name, firing alerts, channel,
-// message link, acknowledgement and silence.
-func alertLines(h *Handler, cmd slack.SlashCommand, g alertgroup.Group, now time.Time) string {
-	if g.Status != alertgroup.StatusFiring || g.Message == nil || g.Message.Data == nil {
-		return ""
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s — %d firing in %s", render.SeverityIcon(groupSeverity(g)), groupName(g), firingCount(g), channelMention(g.Key.Channel))
-	if l := h.permalink(cmd.TeamDomain, g.Key.Channel, g.TS); l != "" {
-		fmt.Fprintf(&b, " · <%s|message>", l)
-	}
-	if a := g.State.Acked; a != nil {
-		fmt.Fprintf(&b, " · ✋ acked by %s", render.Mention(a.By))
-	}
-	if s := g.State.Silenced; s != nil && (s.Until.IsZero() || s.Until.After(now)) {
-		fmt.Fprintf(&b, " · 🔕 silenced until %s", formatUntil(s.Until))
-	}
-	return b.String()
-}
-
-// silenceLines lists the groups with a current amslack silence or
-// acknowledgement: who, until when.
-func silenceLines(h *Handler, cmd slack.SlashCommand, g alertgroup.Group, now time.Time) string {
-	current := func(m *alertgroup.Mark) bool { return m != nil && (m.Until.IsZero() || m.Until.After(now)) }
-	s, a := g.State.Silenced, g.State.Acked
-	if !current(s) && !current(a) {
-		return ""
-	}
-	var parts []string
-	if current(s) {
-		parts = append(parts, "🔕 silenced by "+render.Mention(s.By)+markDetail(s))
-	}
-	if current(a) {
-		parts = append(parts, "✋ acknowledged by "+render.Mention(a.By)+markDetail(a))
-	}
-	line := fmt.Sprintf("%s in %s: %s", groupName(g), channelMention(g.Key.Channel), strings.Join(parts, "; "))
-	if l := h.permalink(cmd.TeamDomain, g.Key.Channel, g.TS); l != "" {
-		line += fmt.Sprintf(" · <%s|message>", l)
-	}
-	return line
-}
-
-func markDetail(m *alertgroup.Mark) string {
-	var s string
-	if !m.Until.IsZero() {
-		s = " until " + formatUntil(m.Until)
-	}
-	if m.SilenceID != "" {
-		s += " (silence `" + render.EscapeMrkdwn(clipRunes(m.SilenceID, 64)) + "`)"
-	}
-	return s
-}
-
-// groupName is the group's alertname in bold, then its other group labels.
-func groupName(g alertgroup.Group) string {
-	d := g.Message.Data
-	ls := d.GroupLabels
-	name := cmp.Or(ls["alertname"], d.CommonLabels["alertname"], g.Key.GroupKey, "Alert group")
-	var others []string
-	for _, k := range slices.Sorted(maps.Keys(ls)) {
-		if k != "alertname" {
-			others = append(others, k+"="+ls[k])
-		}
-	}
-	s := "*" + render.EscapeMrkdwn(clipRunes(oneLine(name), 80)) + "*"
-	if len(others) > 0 {
-		s += " (" + render.EscapeMrkdwn(clipRunes(oneLine(strings.Join(others, ", ")), 80)) + ")"
-	}
-	return s
-}
-
-func firingCount(g alertgroup.Group) int {
-	n := 0
-	if len(g.Alerts) > 0 {
-		for _, st := range g.Alerts {
-			if st == alertgroup.StatusFiring {
-				n++
-			}
-		}
-		return n
-	}
-	for _, a := range g.Message.Alerts {
-		if a.Status == alertgroup.StatusFiring {
-			n++
-		}
-	}
-	return n
-}
-
-// channelMention links a channel ID (C…, G…); a channel given by name is
-// shown as text.
-func channelMention(ch string) string {
-	if len(ch) > 1 && (ch[0] == 'C' || ch[0] == 'G') && strings.IndexFunc(ch, func(r rune) bool {
-		return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
-	}) < 0 {
-		return "<#" + ch + ">"
-	}
-	return render.EscapeMrkdwn(clipRunes(ch, 80))
-}
-
-// groupSeverity is the group's severity as its message shows it.
-func groupSeverity(g alertgroup.Group) string { return render.Severity(g.Message.Data) }
-
-// oneLine joins the lines of s with spaces.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// clipRunes cuts s to at most n runes, ending in "…" when cut: Slack
-// counts characters, not bytes.
-func clipRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	return ephemeral(render.CommandList(lines))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/amslack/amslack/receiver/alertgroup"
+	"github.com/amslack/amslack/render"
 )
 
 // commandBody returns the slash command fixture with its text replaced.
@@ -167,7 +168,7 @@ func TestCommandCaps(t *testing.T) {
 		alertname string
 		wantLines int
 	}{
-		{name: "line cap", alertname: "DiskFull", wantLines: maxCommandLines},
+		{name: "line cap", alertname: "DiskFull", wantLines: render.MaxCommandLines},
 		// Long lines: fewer of them fit, however many that is.
 		{name: "text cap", alertname: strings.Repeat("x", 300)},
 	}
@@ -182,8 +183,8 @@ func TestCommandCaps(t *testing.T) {
 			text := e.command(t, "alerts").Text
 			lines := strings.Split(text, "\n")
 			if tt.wantLines == 0 {
-				if len(lines) > maxCommandLines {
-					t.Fatalf("answer has %d lines, want fewer than %d", len(lines), maxCommandLines+1)
+				if len(lines) > render.MaxCommandLines {
+					t.Fatalf("answer has %d lines, want fewer than %d", len(lines), render.MaxCommandLines+1)
 				}
 				tt.wantLines = len(lines) - 1
 			}
@@ -309,7 +310,7 @@ func FuzzParseCommand(f *testing.F) {
 		if sub == "" || strings.ContainsAny(sub, " \t\n") {
 			t.Errorf("subcommand(%q) = %q", cmd.Text, sub)
 		}
-		_ = helpText(cmd.Command)
+		_ = render.CommandHelp(cmd.Command)
 	})
 }
 

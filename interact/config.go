@@ -148,12 +148,6 @@ type Action struct {
 // action_ids (at most 255 characters) and appear in audit lines.
 var actionIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
-// builtinActions are the action_ids amslack's own controls use.
-var builtinActions = map[string]bool{
-	render.ActionSilence: true, render.ActionSilenceCustom: true, render.ActionAck: true,
-	render.ActionUnack: true, render.ActionUnsilence: true,
-}
-
 // Validate fills defaults, parses matchers and checks the action against
 // Slack's Block Kit limits. Errors name the action and the key.
 func (a *Action) Validate() error {
@@ -164,7 +158,7 @@ func (a *Action) Validate() error {
 	switch {
 	case !actionIDPattern.MatchString(a.ID):
 		bad("id", "must be lower case letters, digits and _ (at most 64), starting with a letter")
-	case builtinActions[a.ID]:
+	case reservedID(a.ID):
 		bad("id", "is the id of a built-in control")
 	}
 	// Slack: button text at most 75 characters.

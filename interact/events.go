@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
-	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/render"
 )
 
@@ -39,7 +37,7 @@ func (h *Handler) ServeEvents(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	case err != nil:
-		h.smetrics.rejected.WithLabelValues(endpointEvents, rejectMalformed).Inc()
+		h.countRejected(endpointEvents, rejectMalformed)
 		h.logger.Warn("malformed event", "err", err)
 		refuse(w, "malformed event", http.StatusBadRequest, true)
 		return
@@ -161,7 +159,7 @@ func (h *Handler) forgetEvent(key string) {
 // answerMention replies in the mention's thread with a short help.
 func (h *Handler) answerMention(ctx context.Context, ev *slackevents.AppMentionEvent) {
 	thread := cmpOr(ev.ThreadTimeStamp, ev.TimeStamp)
-	text := mentionText(ev.User)
+	text := render.MentionReply(ev.User)
 	_, _, err := h.slack.PostMessageContext(ctx, ev.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(thread))
 	if err != nil {
 		h.smetrics.events.WithLabelValues(eventAppMention, eventFailed).Inc()
@@ -169,17 +167,4 @@ func (h *Handler) answerMention(ctx context.Context, ev *slackevents.AppMentionE
 		return
 	}
 	h.smetrics.events.WithLabelValues(eventAppMention, eventHandled).Inc()
-}
-
-func mentionText(user string) string {
-	var b strings.Builder
-	if user != "" {
-		// The user comes from the event: render.Mention writes a mention
-		// only for an ID of Slack's shape, and escapes anything else.
-		b.WriteString("Hi " + render.Mention(alertgroup.User{ID: user}) + "! ")
-	}
-	b.WriteString("I post Alertmanager alerts here; use the buttons on an alert to acknowledge or silence it. " +
-		"`/amslack alerts` lists the firing alert groups, `/amslack silences` the silenced and acknowledged ones, " +
-		"and `/amslack help` says more.")
-	return b.String()
 }

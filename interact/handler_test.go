@@ -22,7 +22,6 @@ import (
 	"github.com/amslack/amslack/interact/amclient"
 	"github.com/amslack/amslack/interact/runbook"
 	"github.com/amslack/amslack/receiver/alertgroup"
-	"github.com/amslack/amslack/render"
 )
 
 // TestServeHTTPRejects checks that requests failing verification or
@@ -601,7 +600,7 @@ func TestCustomSilenceDialog(t *testing.T) {
 	e := newEnv(t, Options{Silences: am, MessageLink: func(ch, ts string) string { return "https://example.slack.com/archives/" + ch + "/p" + ts }})
 	seedGroup(t, e.groups.Groups, nil)
 	ru := e.sink.url("custom")
-	e.post(t, clickSpec{action: render.ActionSilenceCustom, value: CustomSilence, responseURL: ru})
+	e.post(t, clickSpec{action: ActionSilenceCustom, value: CustomSilence, responseURL: ru})
 	// Opening the dialog tells the clicker nothing; wait for the audit.
 	waitFor(t, func() bool { return len(e.audit.entries(t)) == 2 })
 	e.slack.mu.Lock()

@@ -280,6 +280,32 @@ func New(o Options) (*Handler, error) {
 		h.audit.w = io.Discard
 	}
 	h.caller = caller{hc: h.hc, now: h.now, backoff: runbookBackoff}
+	if err := h.configure(o); err != nil {
+		return nil, fmt.Errorf("interact: %w", err)
+	}
+	h.queue = make(chan job, cmp.Or(o.Queue, DefaultQueue))
+	h.notices = make(chan notice, 64)
+	// The LRUs' own TTLs free memory; freshness is decided with h.now so
+	// that it follows the injected clock. Each LRU with a TTL runs a
+	// cleanup goroutine that golang-lru v2.0.7 offers no way to stop; it
+	// holds only the cache, and lives as long as the Handler.
+	h.seen = expirable.NewLRU[string, seenClick](cmp.Or(o.DedupSize, DefaultDedupSize), nil, h.dedupTTL)
+	h.eventsSeen = expirable.NewLRU[string, time.Time](cmp.Or(o.DedupSize, DefaultDedupSize), nil, h.dedupTTL)
+	h.members = expirable.NewLRU[string, cachedMembers](1000, nil, h.userGroupTTL)
+	// Slack: a response_url accepts 5 posts within 30 minutes.
+	h.responses = expirable.NewLRU[string, int](10000, nil, responseURLLifetime)
+	reg := o.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	h.metrics = newMetrics(reg, func() float64 { return float64(len(h.queue)) })
+	h.smetrics = newSurfaceMetrics(reg)
+	return h, nil
+}
+
+// configure registers o's actions with h and checks h's settings, returning
+// every problem found.
+func (h *Handler) configure(o Options) error {
 	var errs []error
 	switch h.ackMode {
 	case AckModeSilence, AckModeState:
@@ -317,27 +343,7 @@ func New(o Options) (*Handler, error) {
 		errs = append(errs, errors.New("workers, queue, dedup size and max body bytes must not be negative"))
 	}
 	errs = append(errs, h.checkClickWindows()...)
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("interact: %w", err)
-	}
-	h.queue = make(chan job, cmp.Or(o.Queue, DefaultQueue))
-	h.notices = make(chan notice, 64)
-	// The LRUs' own TTLs free memory; freshness is decided with h.now so
-	// that it follows the injected clock. Each LRU with a TTL runs a
-	// cleanup goroutine that golang-lru v2.0.7 offers no way to stop; it
-	// holds only the cache, and lives as long as the Handler.
-	h.seen = expirable.NewLRU[string, seenClick](cmp.Or(o.DedupSize, DefaultDedupSize), nil, h.dedupTTL)
-	h.eventsSeen = expirable.NewLRU[string, time.Time](cmp.Or(o.DedupSize, DefaultDedupSize), nil, h.dedupTTL)
-	h.members = expirable.NewLRU[string, cachedMembers](1000, nil, h.userGroupTTL)
-	// Slack: a response_url accepts 5 posts within 30 minutes.
-	h.responses = expirable.NewLRU[string, int](10000, nil, responseURLLifetime)
-	reg := o.Registerer
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-	}
-	h.metrics = newMetrics(reg, func() float64 { return float64(len(h.queue)) })
-	h.smetrics = newSurfaceMetrics(reg)
-	return h, nil
+	return errors.Join(errs...)
 }
 
 // job is one click or event for a worker to perform.
@@ -413,33 +419,13 @@ func (h *Handler) sendNotices(ctx context.Context) {
 
 // ServeHTTP handles POST /slack/interactions.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		h.metrics.rejected.WithLabelValues(rejectMethod).Inc()
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			h.metrics.rejected.WithLabelValues(rejectTooLarge).Inc()
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		h.metrics.rejected.WithLabelValues(rejectMalformed).Inc()
-		http.Error(w, "cannot read request body", http.StatusBadRequest)
-		return
-	}
-	if err := VerifyRequest(r.Header, body, h.secret); err != nil {
-		h.metrics.rejected.WithLabelValues(rejectUnauthorized).Inc()
-		h.logger.Warn("rejected interaction request", "err", err, "remote_addr", r.RemoteAddr)
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
+	body, ok := h.readVerified(w, r, endpointInteractions, false)
+	if !ok {
 		return
 	}
 	cb, err := ParsePayload(body)
 	if err != nil {
-		h.metrics.rejected.WithLabelValues(rejectMalformed).Inc()
+		h.countRejected(endpointInteractions, rejectMalformed)
 		h.logger.Warn("malformed interaction payload", "err", err)
 		http.Error(w, "malformed interaction payload", http.StatusBadRequest)
 		return
@@ -512,7 +498,7 @@ func (h *Handler) enqueue(c click) {
 		// The same payload delivered twice shares its response_url with
 		// the click being performed, which answers there.
 		if c.responseURL != first.responseURL {
-			h.notify(c.responseURL, duplicateText(first))
+			h.notify(c.responseURL, render.DuplicateClick(first.at, first.done))
 		}
 		return
 	}
@@ -570,15 +556,6 @@ func (h *Handler) duplicate(c click) (seenClick, bool) {
 	return seenClick{}, false
 }
 
-// duplicateText tells the clicker why a repeated click did nothing.
-func duplicateText(first seenClick) string {
-	at := first.at.UTC().Format("15:04 MST")
-	if first.done {
-		return mrkdwnf("Already done by you at %s; this click changed nothing.", at)
-	}
-	return mrkdwnf("Your same click at %s is still being done; this click changed nothing.", at)
-}
-
 func (h *Handler) forget(c click) {
 	h.dedupMu.Lock()
 	defer h.dedupMu.Unlock()
@@ -598,10 +575,10 @@ func (h *Handler) settle(c click, succeeded bool) {
 		h.forget(c)
 		return
 	}
-	undone := map[string]string{
-		render.ActionSilence: render.ActionUnsilence, render.ActionUnsilence: render.ActionSilence,
-		render.ActionAck: render.ActionUnack, render.ActionUnack: render.ActionAck,
-	}[c.action]
+	var undone []string
+	if b := h.builtinFor(c.action); b != nil {
+		undone = b.Undoes()
+	}
 	h.dedupMu.Lock()
 	defer h.dedupMu.Unlock()
 	k := c.dedupKey()
@@ -609,13 +586,12 @@ func (h *Handler) settle(c click, succeeded bool) {
 		s.done = true
 		h.seen.Add(k, s)
 	}
-	if undone == "" {
-		return
-	}
-	prefix := c.messageKey(undone)
-	for _, k := range h.seen.Keys() {
-		if strings.HasPrefix(k, prefix) {
-			h.seen.Remove(k)
+	for _, action := range undone {
+		prefix := c.messageKey(action)
+		for _, k := range h.seen.Keys() {
+			if strings.HasPrefix(k, prefix) {
+				h.seen.Remove(k)
+			}
 		}
 	}
 }
@@ -654,19 +630,11 @@ func (h *Handler) record(c click, decision, result, silenceID, idemKey string) {
 	}
 }
 
+// kind is the metric and audit kind of an action_id: its built-in action's,
+// or kindUnknown.
 func (h *Handler) kind(action string) string {
-	switch action {
-	case render.ActionSilence, render.ActionSilenceCustom:
-		return kindSilence
-	case render.ActionAck:
-		return kindAck
-	case render.ActionUnack:
-		return kindUnack
-	case render.ActionUnsilence:
-		return kindUnsilence
-	}
-	if _, ok := h.actions[action]; ok {
-		return kindRunbook
+	if b := h.builtinFor(action); b != nil {
+		return b.Kind()
 	}
 	return kindUnknown
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/amslack/amslack/receiver/alertgroup"
-	"github.com/amslack/amslack/render"
 )
 
 // TestClicksOnResolvedGroup checks that a resolved group is not silenced,
@@ -22,11 +21,11 @@ func TestClicksOnResolvedGroup(t *testing.T) {
 		wantReply string
 		decision  string
 	}{
-		{name: "silence", spec: clickSpec{action: render.ActionSilence, value: "1h"}, kind: kindSilence, wantReply: refused, decision: DecisionDenied},
-		{name: "custom silence", spec: clickSpec{action: render.ActionSilenceCustom, value: CustomSilence}, kind: kindSilence, wantReply: refused, decision: DecisionDenied},
-		{name: "ack", spec: clickSpec{action: render.ActionAck}, kind: kindAck, wantReply: refused, decision: DecisionDenied},
+		{name: "silence", spec: clickSpec{action: ActionSilence, value: "1h"}, kind: kindSilence, wantReply: refused, decision: DecisionDenied},
+		{name: "custom silence", spec: clickSpec{action: ActionSilenceCustom, value: CustomSilence}, kind: kindSilence, wantReply: refused, decision: DecisionDenied},
+		{name: "ack", spec: clickSpec{action: ActionAck}, kind: kindAck, wantReply: refused, decision: DecisionDenied},
 		{name: "runbook", spec: clickSpec{action: "approve_restart", user: "U0001ALICE", name: "alice"}, kind: kindRunbook, wantReply: refused, decision: DecisionDenied},
-		{name: "unsilence", spec: clickSpec{action: render.ActionUnsilence}, kind: kindUnsilence, wantReply: "Silence sil-1 expired.", decision: DecisionSucceeded},
+		{name: "unsilence", spec: clickSpec{action: ActionUnsilence}, kind: kindUnsilence, wantReply: "Silence sil-1 expired.", decision: DecisionSucceeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,13 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"time"
-
-	"github.com/amslack/amslack/receiver/alertgroup"
-	"github.com/amslack/amslack/render"
 )
 
 // Slack: a response_url accepts up to 5 posts within 30 minutes.
@@ -79,37 +75,4 @@ func (h *Handler) takeResponse(responseURL string) bool {
 	}
 	h.responses.Add(responseURL, n+1)
 	return true
-}
-
-// markup is mrkdwn that amslack wrote itself, such as a mention, which
-// mrkdwnf keeps as it is.
-type markup string
-
-// userMention names u in mrkdwn; see render.Mention.
-func userMention(u alertgroup.User) markup { return markup(render.Mention(u)) }
-
-// mrkdwnf formats like fmt.Sprintf, for text that Slack reads as mrkdwn:
-// replies to the clicker, thread notes and command answers. Every string,
-// error and fmt.Stringer argument is escaped with render.EscapeMrkdwn,
-// because any of them may carry text from outside (an internal API's or
-// Alertmanager's answer, a label, what someone typed), in which Slack would
-// otherwise read <!channel> as a ping and <url|label> as a link. markup
-// arguments are kept as they are.
-func mrkdwnf(format string, args ...any) string {
-	escaped := make([]any, len(args))
-	for i, a := range args {
-		switch v := a.(type) {
-		case markup:
-			escaped[i] = string(v)
-		case string:
-			escaped[i] = render.EscapeMrkdwn(v)
-		case error:
-			escaped[i] = render.EscapeMrkdwn(v.Error())
-		case fmt.Stringer:
-			escaped[i] = render.EscapeMrkdwn(v.String())
-		default:
-			escaped[i] = a
-		}
-	}
-	return fmt.Sprintf(format, escaped...)
 }

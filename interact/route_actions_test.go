@@ -3,8 +3,6 @@ package interact
 import (
 	"strings"
 	"testing"
-
-	"github.com/amslack/amslack/render"
 )
 
 // TestActionNotOfferedOnRoute clicks a configured runbook action on a
@@ -53,7 +51,7 @@ func TestActionNotOfferedOnRoute(t *testing.T) {
 func TestBuiltinControlsOnEveryRoute(t *testing.T) {
 	e := newEnv(t, Options{AckMode: AckModeState, Offers: func(string, string) bool { return false }})
 	seedGroup(t, e.groups.Groups, nil)
-	e.post(t, clickSpec{action: render.ActionAck, responseURL: e.sink.url("x")})
+	e.post(t, clickSpec{action: ActionAck, responseURL: e.sink.url("x")})
 	if got := e.sink.next(t); !strings.HasPrefix(got, "Acknowledged.") {
 		t.Errorf("reply = %q", got)
 	}

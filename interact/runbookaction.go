@@ -16,6 +16,7 @@ import (
 
 	"github.com/amslack/amslack/interact/runbook"
 	"github.com/amslack/amslack/receiver/alertgroup"
+	"github.com/amslack/amslack/render"
 )
 
 // Retries of a runbook call: transport errors and 5xx answers are tried
@@ -43,106 +44,140 @@ const maxRechecks = 3
 // approvers who may still approve: each earlier approver's permission is
 // checked again, as configuration or user groups may have changed since.
 func (h *Handler) runAction(ctx context.Context, c click, g alertgroup.Group, a *Action) outcome {
-	var (
-		approvers []alertgroup.User
-		have      int
-		already   bool
-		run       bool
-		round     int
-		unchecked []alertgroup.User
-		dropped   map[string]int
-	)
+	ap, fail, ok := h.approve(ctx, c, g, a)
+	if !ok {
+		return fail
+	}
+	for reason, n := range ap.dropped {
+		h.metrics.approvals.WithLabelValues(reason).Add(float64(n))
+		h.logger.Info("approvals no longer count", "action", a.ID, "reason", reason, "count", n, "group_key", g.Key.GroupKey)
+	}
+	switch {
+	case ap.already:
+		if len(ap.dropped) > 0 {
+			// The message still shows the approvals that no longer count.
+			h.refresh(ctx, g.Key, g.Route)
+		}
+		return outcome{
+			text:   render.Mrkdwnf("You already approved %s (%d of %d); waiting for %d more.", a.Label, ap.have, a.Approvals, a.Approvals-ap.have),
+			result: fmt.Sprintf("already approved %d/%d", ap.have, a.Approvals),
+		}
+	case !ap.run:
+		h.refresh(ctx, g.Key, g.Route, render.Mrkdwnf("%s: approved by %s (%d of %d)", a.Label, render.MentionMarkup(c.user), ap.have, a.Approvals))
+		return outcome{
+			text:   render.Mrkdwnf("Approval of %s recorded (%d of %d); waiting for %d more.", a.Label, ap.have, a.Approvals, a.Approvals-ap.have),
+			result: fmt.Sprintf("approval %d/%d", ap.have, a.Approvals),
+		}
+	}
+	return h.callAction(ctx, c, g, a, ap.approvers, ap.round)
+}
+
+// approval is what came of recording one click's approval of an action.
+type approval struct {
+	// approvers are those of the round this click completed.
+	approvers []alertgroup.User
+	// have is how many approvals count, this click's included.
+	have int
+	// already reports that the clicker had approved before.
+	already bool
+	// run reports that this click completed a round: the action runs.
+	run bool
+	// round numbers the completed runs of the action on this message.
+	round int
+	// unchecked are approvers whose permission this click has not checked.
+	unchecked []alertgroup.User
+	// dropped counts, by reason, the approvals that no longer count.
+	dropped map[string]int
+}
+
+// approve records c's approval of a in the store, checking again the
+// permission of earlier approvers whenever the approval would complete a
+// round. It returns false, with the outcome to show, when it cannot.
+func (h *Handler) approve(ctx context.Context, c click, g alertgroup.Group, a *Action) (approval, outcome, bool) {
 	now := h.now()
 	// allowed records, by user id, whether an approver may still approve,
 	// for those checked on this click; process authorized the clicker.
 	allowed := map[string]bool{c.user.ID: true}
-	var err error
+	var (
+		ap  approval
+		err error
+	)
 	for check := 0; ; check++ {
 		_, err = h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
 			if !found {
 				return errNotTracked
 			}
-			approvers, have, already, run, round, unchecked = nil, 0, false, false, 0, nil
-			list, until, drop := countingApprovals(sg.State, a.ID, now, allowed)
-			dropped = drop
-			if slices.ContainsFunc(list, func(u alertgroup.User) bool { return u.ID == c.user.ID }) {
-				already, have = true, len(list)
-				setApprovals(&sg.State, a.ID, list, until)
-				return nil
-			}
-			list = append(list, c.user)
-			until[c.user.ID] = now.Add(h.approvalWindow)
-			have = len(list)
-			if have < a.Approvals {
-				setApprovals(&sg.State, a.ID, list, until)
-				return nil
-			}
-			for _, u := range list {
-				if _, ok := allowed[u.ID]; !ok {
-					unchecked = append(unchecked, u)
-				}
-			}
-			if len(unchecked) > 0 {
-				return errRecheck
-			}
-			// This click completes a round: clear the approvals in the
-			// same update, so that one more click starts a new round
-			// rather than running this one again.
-			setApprovals(&sg.State, a.ID, nil, nil)
-			approvers, run = list, true
-			// The round number makes the idempotency key: every
-			// completed run of the action on this message leaves one
-			// result.
-			round = 1
-			for _, r := range sg.State.Results {
-				if r.Action == a.ID {
-					round++
-				}
-			}
-			return nil
+			ap = approval{}
+			return ap.add(sg, c.user, a, now, now.Add(h.approvalWindow), allowed)
 		})
 		if !errors.Is(err, errRecheck) || check == maxRechecks {
 			break
 		}
-		for _, u := range unchecked {
+		for _, u := range ap.unchecked {
 			reason, aerr := h.authorize(ctx, h.rule(a.ID), u.ID, commonLabels(g))
 			if aerr != nil {
 				h.logger.Error("cannot check authorization", "action", a.ID, "err", aerr)
-				return failed(aerr, "amslack could not check whether the earlier approvers may still approve (Slack user groups are unavailable). Your approval was not recorded; try again in a moment.")
+				return approval{}, failed(aerr, "amslack could not check whether the earlier approvers may still approve (Slack user groups are unavailable). Your approval was not recorded; try again in a moment."), false
 			}
 			allowed[u.ID] = reason == ""
 		}
 	}
 	if err != nil {
-		return failed(err, mrkdwnf("amslack could not record your approval: %v. Try again in a moment.", err))
+		return approval{}, failed(err, render.Mrkdwnf("amslack could not record your approval: %v. Try again in a moment.", err)), false
 	}
-	for reason, n := range dropped {
-		h.metrics.approvals.WithLabelValues(reason).Add(float64(n))
-		h.logger.Info("approvals no longer count", "action", a.ID, "reason", reason, "count", n, "group_key", g.Key.GroupKey)
-	}
-	switch {
-	case already:
-		if len(dropped) > 0 {
-			// The message still shows the approvals that no longer count.
-			h.refresh(ctx, g.Key, g.Route)
-		}
-		return outcome{
-			text:   mrkdwnf("You already approved %s (%d of %d); waiting for %d more.", a.Label, have, a.Approvals, a.Approvals-have),
-			result: fmt.Sprintf("already approved %d/%d", have, a.Approvals),
-		}
-	case !run:
-		h.refresh(ctx, g.Key, g.Route, mrkdwnf("%s: approved by %s (%d of %d)", a.Label, userMention(c.user), have, a.Approvals))
-		return outcome{
-			text:   mrkdwnf("Approval of %s recorded (%d of %d); waiting for %d more.", a.Label, have, a.Approvals, a.Approvals-have),
-			result: fmt.Sprintf("approval %d/%d", have, a.Approvals),
-		}
-	}
+	return ap, outcome{}, true
+}
 
+// add adds user's approval of a to sg, within one store update: the
+// approval counts until expires. It returns errRecheck when the approval
+// would complete a round with approvers not in allowed.
+func (ap *approval) add(sg *alertgroup.Group, user alertgroup.User, a *Action, now, expires time.Time, allowed map[string]bool) error {
+	list, until, drop := countingApprovals(sg.State, a.ID, now, allowed)
+	ap.dropped = drop
+	if slices.ContainsFunc(list, func(u alertgroup.User) bool { return u.ID == user.ID }) {
+		ap.already, ap.have = true, len(list)
+		setApprovals(&sg.State, a.ID, list, until)
+		return nil
+	}
+	list = append(list, user)
+	until[user.ID] = expires
+	ap.have = len(list)
+	if ap.have < a.Approvals {
+		setApprovals(&sg.State, a.ID, list, until)
+		return nil
+	}
+	for _, u := range list {
+		if _, ok := allowed[u.ID]; !ok {
+			ap.unchecked = append(ap.unchecked, u)
+		}
+	}
+	if len(ap.unchecked) > 0 {
+		return errRecheck
+	}
+	// This click completes a round: clear the approvals in the same
+	// update, so that one more click starts a new round rather than
+	// running this one again.
+	setApprovals(&sg.State, a.ID, nil, nil)
+	ap.approvers, ap.run = list, true
+	// The round number makes the idempotency key: every completed run of
+	// the action on this message leaves one result.
+	ap.round = 1
+	for _, r := range sg.State.Results {
+		if r.Action == a.ID {
+			ap.round++
+		}
+	}
+	return nil
+}
+
+// callAction calls a's internal API for a completed round of approvals,
+// records the result and shows it in the thread.
+func (h *Handler) callAction(ctx context.Context, c click, g alertgroup.Group, a *Action, approvers []alertgroup.User, round int) outcome {
 	key := runbook.IdempotencyKey(c.team, c.channel, c.ts, a.ID, round)
 	resp, err := h.caller.call(ctx, a, key, runbookRequest(c, g, a.ID, key, approvers))
-	res := alertgroup.Result{Action: a.ID, By: c.user, At: h.now(), OK: err == nil && resp.OK, Detail: truncate(resp.Detail, maxDetail), Approvers: approvers}
+	res := alertgroup.Result{Action: a.ID, By: c.user, At: h.now(), OK: err == nil && resp.OK, Detail: render.Clip(resp.Detail, maxDetail), Approvers: approvers}
 	if err != nil {
-		res.Detail = truncate(err.Error(), maxDetail)
+		res.Detail = render.Clip(err.Error(), maxDetail)
 	}
 	_, uerr := h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
 		if !found {
@@ -154,38 +189,21 @@ func (h *Handler) runAction(ctx context.Context, c click, g alertgroup.Group, a 
 	if uerr != nil {
 		h.logger.Error("cannot record runbook result", "action", a.ID, "err", uerr)
 	}
-	h.refresh(ctx, g.Key, g.Route, resultNote(a, approvers, res))
+	h.refresh(ctx, g.Key, g.Route, render.ResultNote(a.Label, approvers, res))
 	switch {
 	case err != nil:
 		return outcome{err: err, result: err.Error(), idemKey: key,
-			text: mrkdwnf("%s failed: %v.", a.Label, err)}
+			text: render.Mrkdwnf("%s failed: %v.", a.Label, err)}
 	case !resp.OK:
 		err := fmt.Errorf("internal API answered not ok: %s", res.Detail)
 		return outcome{err: err, result: err.Error(), idemKey: key,
-			text: mrkdwnf("%s did not succeed: %s", a.Label, cmpOr(res.Detail, "no detail given"))}
+			text: render.Mrkdwnf("%s did not succeed: %s", a.Label, cmpOr(res.Detail, "no detail given"))}
 	}
 	return outcome{
-		text:    mrkdwnf("%s: %s", a.Label, cmpOr(res.Detail, "done")),
+		text:    render.Mrkdwnf("%s: %s", a.Label, cmpOr(res.Detail, "done")),
 		result:  cmpOr(res.Detail, "ok"),
 		idemKey: key,
 	}
-}
-
-// resultNote is the thread reply for an action's outcome.
-func resultNote(a *Action, approvers []alertgroup.User, res alertgroup.Result) string {
-	who := make([]string, 0, len(approvers))
-	for _, u := range approvers {
-		who = append(who, string(userMention(u)))
-	}
-	icon := "✅"
-	if !res.OK {
-		icon = "❌"
-	}
-	note := mrkdwnf("%s %s, approved by %s", icon, a.Label, markup(strings.Join(who, ", ")))
-	if res.Detail != "" {
-		note += mrkdwnf(": %s", res.Detail)
-	}
-	return note
 }
 
 // countingApprovals returns the approvals of an action in st that still
@@ -261,13 +279,6 @@ func runbookRequest(c click, g alertgroup.Group, action, key string, approvers [
 		}
 	}
 	return req
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 // caller makes signed runbook calls.
@@ -355,7 +366,7 @@ func detailSuffix(out runbook.Response, data []byte, decodeErr error) string {
 	if d == "" {
 		return ""
 	}
-	return " (" + truncate(d, 200) + ")"
+	return " (" + render.Clip(d, 200) + ")"
 }
 
 // unwrapURLError drops the URL that net/http puts in its errors: response

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -120,4 +121,78 @@ func SlackSignature(secret, ts string, body []byte) string {
 	mac.Write([]byte("v0:" + ts + ":"))
 	mac.Write(body)
 	return "v0=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// endpointInteractions is /slack/interactions, whose refusals are counted
+// by amslack_interaction_requests_rejected_total; the other endpoints'
+// refusals are counted by amslack_slack_requests_rejected_total.
+const endpointInteractions = "interactions"
+
+// readVerified reads a request to endpoint and checks Slack's signature,
+// answering 405, 413, 400 or 401 when it cannot be read or verified. It
+// reports false when it has answered. noRetry marks each refusal with
+// X-Slack-No-Retry, which the Events API reads: none of them can succeed
+// when sent again.
+func (h *Handler) readVerified(w http.ResponseWriter, r *http.Request, endpoint string, noRetry bool) ([]byte, bool) {
+	body, ok := h.readBody(w, r, endpoint, noRetry)
+	if !ok {
+		return nil, false
+	}
+	return body, h.verify(w, r, body, endpoint, noRetry)
+}
+
+// readBody reads a POST body of at most MaxBodyBytes.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, endpoint string, noRetry bool) ([]byte, bool) {
+	if r.Method != http.MethodPost {
+		h.countRejected(endpoint, rejectMethod)
+		w.Header().Set("Allow", http.MethodPost)
+		refuse(w, "method not allowed", http.StatusMethodNotAllowed, noRetry)
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			h.countRejected(endpoint, rejectTooLarge)
+			refuse(w, "request body too large", http.StatusRequestEntityTooLarge, noRetry)
+			return nil, false
+		}
+		h.countRejected(endpoint, rejectMalformed)
+		refuse(w, "cannot read request body", http.StatusBadRequest, noRetry)
+		return nil, false
+	}
+	return body, true
+}
+
+// verify checks Slack's signature over the raw body.
+func (h *Handler) verify(w http.ResponseWriter, r *http.Request, body []byte, endpoint string, noRetry bool) bool {
+	if err := VerifyRequest(r.Header, body, h.secret); err != nil {
+		h.countRejected(endpoint, rejectUnauthorized)
+		if endpoint == endpointInteractions {
+			h.logger.Warn("rejected interaction request", "err", err, "remote_addr", r.RemoteAddr)
+		} else {
+			h.logger.Warn("rejected Slack request", "endpoint", endpoint, "err", err, "remote_addr", r.RemoteAddr)
+		}
+		refuse(w, "unauthorized", http.StatusUnauthorized, noRetry)
+		return false
+	}
+	return true
+}
+
+// countRejected counts a request to endpoint refused for reason, on the
+// metric that endpoint has always been counted on, so that dashboards keep
+// their series.
+func (h *Handler) countRejected(endpoint, reason string) {
+	if endpoint == endpointInteractions {
+		h.metrics.rejected.WithLabelValues(reason).Inc()
+		return
+	}
+	h.smetrics.rejected.WithLabelValues(endpoint, reason).Inc()
+}
+
+func refuse(w http.ResponseWriter, msg string, status int, noRetry bool) {
+	if noRetry {
+		w.Header().Set(HeaderSlackNoRetry, "1")
+	}
+	http.Error(w, msg, status)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/amslack/amslack/interact/amclient"
+	"github.com/amslack/amslack/render"
 )
 
 // Workflow Builder steps (custom functions) that amslack defines in its app
@@ -195,7 +196,7 @@ func (h *Handler) silenceAllowed(ctx context.Context, r Rule, user string, ms la
 	for _, a := range alerts {
 		if !matches(r.ParsedMatchers, a.Labels) {
 			return fmt.Sprintf("amslack's silence rule does not allow silencing the alert %s, which these matchers match.",
-				clipRunes(labelSet(a.Labels).String(), maxReasonLabels)), nil
+				render.Clip(labelSet(a.Labels).String(), maxReasonLabels)), nil
 		}
 	}
 	return "", nil
@@ -225,7 +226,7 @@ func (h *Handler) runStep(ctx context.Context, team string, ev *slackevents.Func
 		entry.Decision, entry.Result = decision, result
 		h.auditStep(entry)
 		h.smetrics.events.WithLabelValues(eventFunctionExecuted, eventFailed).Inc()
-		if err := h.slack.FunctionCompleteErrorContext(ctx, ev.FunctionExecutionID, clipRunes(text, maxStepError)); err != nil {
+		if err := h.slack.FunctionCompleteErrorContext(ctx, ev.FunctionExecutionID, render.Clip(text, maxStepError)); err != nil {
 			logger.Error("cannot complete workflow step", "err", err)
 		}
 	}
@@ -235,7 +236,7 @@ func (h *Handler) runStep(ctx context.Context, team string, ev *slackevents.Func
 	}
 	in, err := parseStepInputs(ev.Inputs)
 	entry.UserID = in.user
-	entry.Value = clipRunes(in.raw+" for "+in.rawDuration, maxAuditValue)
+	entry.Value = render.Clip(in.raw+" for "+in.rawDuration, maxAuditValue)
 	if err != nil {
 		fail(DecisionFailed, "invalid inputs", "amslack did not create the silence: "+err.Error())
 		return

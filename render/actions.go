@@ -13,15 +13,11 @@ import (
 	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
-// defaultSilenceDurations are the silence choices of a route that sets none.
-func defaultSilenceDurations() []time.Duration {
-	return []time.Duration{time.Hour, 4 * time.Hour, 24 * time.Hour}
-}
-
-// actionsBlock holds the controls of a firing group: the silence select,
-// acknowledge or unacknowledge, unsilence, and the runbook actions whose
-// matchers fit the group. It stays within budgetActions runes and Slack's 25
-// elements; a control that does not fit is left out.
+// actionsBlock holds the controls of a firing group: those the caller chose
+// for the group's state, in order, then the runbook actions whose matchers
+// fit the group. It stays within budgetActions runes and Slack's 25
+// elements; a control that does not fit is left out. It is nil when there
+// is no control.
 func actionsBlock(g *group) slack.Block {
 	var elems []slack.BlockElement
 	used := 0
@@ -33,20 +29,16 @@ func actionsBlock(g *group) slack.Block {
 		elems = append(elems, e)
 		used += c
 	}
-	add(silenceSelect(g.in.Options.SilenceDurations))
-	add(slack.NewButtonBlockElement(ActionSilenceCustom, SilenceCustom, plainText("Custom silence…")))
-	if g.in.State.Acked != nil {
-		add(slack.NewButtonBlockElement(ActionUnack, buttonValue, plainText("Unacknowledge")))
-	} else {
-		add(slack.NewButtonBlockElement(ActionAck, buttonValue, plainText("Acknowledge")))
-	}
-	if g.in.State.Silenced != nil {
-		add(slack.NewButtonBlockElement(ActionUnsilence, buttonValue, plainText("Unsilence")))
-	}
-
 	// Slack wants action_ids unique within the block; the interaction side
 	// tells actions apart by them.
-	taken := map[string]bool{ActionSilence: true, ActionSilenceCustom: true, ActionAck: true, ActionUnack: true, ActionUnsilence: true}
+	taken := map[string]bool{}
+	for _, c := range g.in.Controls {
+		if c.ActionID == "" || runes(c.ActionID) > maxID || taken[c.ActionID] {
+			continue
+		}
+		taken[c.ActionID] = true
+		add(controlElement(c))
+	}
 	common := labelSet(g.data.CommonLabels)
 	for _, a := range g.in.Options.Actions {
 		if a.ID == "" || runes(a.ID) > maxID || taken[a.ID] || !matches(a, common) {
@@ -54,6 +46,10 @@ func actionsBlock(g *group) slack.Block {
 		}
 		taken[a.ID] = true
 		add(actionButton(a))
+	}
+	if len(elems) == 0 {
+		// Slack rejects an actions block without elements.
+		return nil
 	}
 	return slack.NewActionBlock(blockActions, elems...)
 }
@@ -76,31 +72,56 @@ func matches(a Action, common model.LabelSet) bool {
 	return a.Matchers.Matches(common)
 }
 
-// silenceSelect offers the route's silence durations. Option values are Go
-// durations (1h, 30m) that time.ParseDuration reads back.
-func silenceSelect(durations []time.Duration) slack.BlockElement {
+// controlElement is c's button, or its static select when c has options.
+func controlElement(c Control) slack.BlockElement {
+	if len(c.Options) > 0 {
+		return selectElement(c)
+	}
+	b := slack.NewButtonBlockElement(c.ActionID, cmp.Or(c.Value, buttonValue), plainText(clip(oneLine(c.Text), maxButtonText)))
+	if s := slack.Style(c.Style); s == slack.StylePrimary || s == slack.StyleDanger {
+		b.Style = s
+	}
+	b.Confirm = confirmObject(c.Confirm, c.Text)
+	return b
+}
+
+// selectElement is c's static select. It keeps the first of options with
+// the same value, at most Slack's 100 options, each text cut to 75
+// characters, and stays within budgetSelect runes.
+func selectElement(c Control) slack.BlockElement {
 	var opts []*slack.OptionBlockObject
 	used := 0
-	seen := map[time.Duration]bool{}
-	add := func(ds []time.Duration) {
-		for _, d := range ds {
-			if d <= 0 || seen[d] || len(opts) == maxSelectOptions {
-				continue
-			}
-			text := clip(durationText(d), maxOptionText)
-			if used+runes(text) > budgetSelect {
-				continue
-			}
-			seen[d] = true
-			used += runes(text)
-			opts = append(opts, slack.NewOptionBlockObject(durationValue(d), plainText(text), nil))
+	seen := map[string]bool{}
+	for _, o := range c.Options {
+		if o.Value == "" || seen[o.Value] || len(opts) == maxSelectOptions {
+			continue
 		}
+		text := clip(o.Text, maxOptionText)
+		if used+runes(text) > budgetSelect {
+			continue
+		}
+		seen[o.Value] = true
+		used += runes(text)
+		opts = append(opts, slack.NewOptionBlockObject(o.Value, plainText(text), nil))
 	}
-	add(durations)
-	if len(opts) == 0 {
-		add(defaultSilenceDurations())
+	return slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText(c.Placeholder), c.ActionID, opts...)
+}
+
+// DurationOptions are the choices of a select of durations, in order, with
+// non-positive and repeated durations left out. Option values are Go
+// durations (1h, 30m) that time.ParseDuration reads back; texts are for
+// people ("1 hour 30 minutes").
+func DurationOptions(durations []time.Duration) []Option {
+	var opts []Option
+	seen := map[time.Duration]bool{}
+	for _, d := range durations {
+		if d <= 0 || seen[d] {
+			continue
+		}
+		seen[d] = true
+		opts = append(opts, Option{Text: durationText(d), Value: durationValue(d)})
 	}
-	return slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Silence for…"), ActionSilence, opts...)
+	return opts
 }
 
 // durationValue writes d as a Go duration without zero units: 1h, 1h30m,
@@ -155,15 +176,22 @@ func actionButton(a Action) slack.BlockElement {
 	if s := slack.Style(a.Style); s == slack.StylePrimary || s == slack.StyleDanger {
 		b.Style = s
 	}
-	if c := a.Confirm; c != nil {
-		b.Confirm = slack.NewConfirmationBlockObject(
-			plainText(clip(cmp.Or(oneLine(c.Title), "Are you sure?"), maxConfirmTitle)),
-			plainText(clip(cmp.Or(strings.TrimSpace(c.Text), label+"?"), maxConfirmText)),
-			plainText(clip(cmp.Or(oneLine(c.Confirm), "Yes"), maxConfirmButton)),
-			plainText(clip(cmp.Or(oneLine(c.Deny), "Cancel"), maxConfirmButton)),
-		)
-	}
+	b.Confirm = confirmObject(a.Confirm, label)
 	return b
+}
+
+// confirmObject is c's dialog, its texts cut to Slack's limits, or nil for
+// no dialog. label names the control in the default question.
+func confirmObject(c *Confirm, label string) *slack.ConfirmationBlockObject {
+	if c == nil {
+		return nil
+	}
+	return slack.NewConfirmationBlockObject(
+		plainText(clip(cmp.Or(oneLine(c.Title), "Are you sure?"), maxConfirmTitle)),
+		plainText(clip(cmp.Or(strings.TrimSpace(c.Text), label+"?"), maxConfirmText)),
+		plainText(clip(cmp.Or(oneLine(c.Confirm), "Yes"), maxConfirmButton)),
+		plainText(clip(cmp.Or(oneLine(c.Deny), "Cancel"), maxConfirmButton)),
+	)
 }
 
 // stateBlock shows what people did to the group: acknowledgement, silence,

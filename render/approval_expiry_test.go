@@ -58,7 +58,7 @@ func TestRenderApprovalExpiry(t *testing.T) {
 				in.State.ApprovalsUntil = map[string]map[string]time.Time{"approve_restart": tt.until}
 			}
 			var got string
-			for _, text := range contextTexts(Render(in), blockState) {
+			for _, text := range contextTexts(Render(withControls(in)), blockState) {
 				for line := range strings.Lines(text) {
 					if strings.HasPrefix(line, "Approve restart:") {
 						got = strings.TrimSuffix(line, "\n")

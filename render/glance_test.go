@@ -100,7 +100,7 @@ func TestHeaderShowsHandledState(t *testing.T) {
 			}
 			in := Input{Group: d, State: tc.state, Now: now}
 			for fn, render := range map[string]func(Input) Message{"Render": Render, "Minimal": Minimal} {
-				m := render(in)
+				m := render(withControls(in))
 				if err := Validate(m); err != nil {
 					t.Fatalf("%s: %v", fn, err)
 				}
@@ -122,7 +122,7 @@ func TestHeaderHandledKeepsTitle(t *testing.T) {
 		Acked:    &alertgroup.Mark{By: long},
 		Silenced: &alertgroup.Mark{By: long, Until: testNow().Add(48 * time.Hour)},
 	}}
-	got := headerText(t, Render(in))
+	got := headerText(t, Render(withControls(in)))
 	if runes(got) != maxHeaderText || !strings.HasPrefix(got, "👀 VeryLong") ||
 		!strings.HasSuffix(got, "… is on it, silenced until 2026-12-01 14:30 UTC") {
 		t.Errorf("header = %q (%d runes)", got, runes(got))
@@ -155,7 +155,7 @@ func TestMentionOnlyOnFirstPostOfUnhandledGroup(t *testing.T) {
 			}
 			in := Input{Group: d, Options: opts, State: tc.state, Update: tc.update, Now: testNow()}
 			for fn, render := range map[string]func(Input) Message{"Render": Render, "Minimal": Minimal} {
-				m := render(in)
+				m := render(withControls(in))
 				got := strings.Contains(sectionText(t, m, blockStatus), "<!here>")
 				if got != tc.want {
 					t.Errorf("%s: status %q: mention shown %v, want %v", fn, sectionText(t, m, blockStatus), got, tc.want)
@@ -184,7 +184,7 @@ func TestStatusUsesSlackDate(t *testing.T) {
 	}
 	for _, now := range []time.Time{testNow(), testNow().Add(5 * time.Hour), {}} {
 		for fn, render := range map[string]func(Input) Message{"Render": Render, "Minimal": Minimal} {
-			m := render(Input{Group: d, Now: now})
+			m := render(withControls(Input{Group: d, Now: now}))
 			got, _, _ := strings.Cut(sectionText(t, m, blockStatus), "\n")
 			if diff := cmp.Diff(got, want); diff != "" {
 				t.Errorf("%s at %v: status (-got +want):\n%s", fn, now, diff)
@@ -193,7 +193,7 @@ func TestStatusUsesSlackDate(t *testing.T) {
 	}
 	// Without a start time there is nothing to date.
 	d.Alerts[0].StartsAt, d.Alerts[1].StartsAt = time.Time{}, time.Time{}
-	if got := sectionText(t, Render(Input{Group: d, Now: testNow()}), blockStatus); got != "🔴 *Critical* · Firing" {
+	if got := sectionText(t, Render(withControls(Input{Group: d, Now: testNow()})), blockStatus); got != "🔴 *Critical* · Firing" {
 		t.Errorf("status without start = %q", got)
 	}
 }
@@ -287,7 +287,7 @@ func TestHintSummarizesTheGroup(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			in := Input{Group: tc.data(), Now: testNow()}
-			m := Render(in)
+			m := Render(withControls(in))
 			if err := Validate(m); err != nil {
 				t.Fatal(err)
 			}
@@ -306,7 +306,7 @@ func TestHintSummarizesTheGroup(t *testing.T) {
 			// The default templates show what the built-in rendering does.
 			with := in
 			with.Options.Templates = defaultTemplates(t)
-			if diff := cmp.Diff(string(marshal(t, Render(with))), string(marshal(t, m))); diff != "" {
+			if diff := cmp.Diff(string(marshal(t, Render(withControls(with)))), string(marshal(t, m))); diff != "" {
 				t.Errorf("default.tmpl differs (-templates +built-in):\n%s", diff)
 			}
 		})
@@ -346,7 +346,7 @@ func TestResultNamesAllApprovers(t *testing.T) {
 			in := inputOf(loadPayload(t, "v035-firing.json"))
 			in.Options = richOptions(t)
 			in.State = alertgroup.State{Results: []alertgroup.Result{tc.result}}
-			if diff := cmp.Diff(contextTexts(Render(in), blockState), []string{tc.want}); diff != "" {
+			if diff := cmp.Diff(contextTexts(Render(withControls(in)), blockState), []string{tc.want}); diff != "" {
 				t.Errorf("state (-got +want):\n%s", diff)
 			}
 		})
@@ -357,7 +357,7 @@ func TestResultNamesAllApprovers(t *testing.T) {
 			users = append(users, alertgroup.User{ID: fmt.Sprintf("U%02d", i)})
 		}
 		in := Input{Group: diskFull(1), Now: testNow(), State: alertgroup.State{Results: []alertgroup.Result{{Action: "x", By: users[len(users)-1], OK: true, Approvers: users}}}}
-		got := contextTexts(Render(in), blockState)
+		got := contextTexts(Render(withControls(in)), blockState)
 		if len(got) != 1 || !strings.HasSuffix(got[0], "<@U08>, <@U09> and 3 more: ok") {
 			t.Errorf("state = %q", got)
 		}

@@ -4,7 +4,10 @@
 // with a plain-text fallback, shaped by the route's Alertmanager-style
 // templates where it has them; it writes the thread summaries of what
 // changed between two notifications; and it checks messages against Slack's
-// limits.
+// limits. It writes everything else amslack shows in Slack as well: thread
+// notes and replies to the clicker (Mrkdwnf), slash command answers, the
+// reply to a mention and the custom silence dialog. All text from outside
+// goes through one mrkdwn escape.
 //
 // The package does no I/O and reads no clock: the time comes in as data, so
 // every output is a pure function of its input and golden files can pin it.
@@ -40,7 +43,8 @@ const (
 	blockActions = "actions"
 )
 
-// buttonValue is the value of every button. Interactions find their group
+// buttonValue is the value of every button that sets none of its own
+// (Control.Value). Interactions find their group
 // by channel and message ts, so the value only names the format, leaving
 // room to change it later; it stays far below the 2000-character limit.
 const buttonValue = "v1"
@@ -52,7 +56,7 @@ const buttonValue = "v1"
 const (
 	budgetStatus  = 500
 	budgetActions = 4000
-	budgetSelect  = 1000 // silence select, within budgetActions
+	budgetSelect  = 1000 // a select's options, within budgetActions
 	budgetState   = 1500
 	budgetHint    = 1000
 	budgetContext = 1500
@@ -143,7 +147,9 @@ func Minimal(in Input) Message {
 	note := plural(n, "alert", "alerts") + "; details left out"
 	blocks := []slack.Block{headerBlock(g), statusBlock(g, note)}
 	if !g.resolved {
-		blocks = append(blocks, actionsBlock(g))
+		if actions := actionsBlock(g); actions != nil {
+			blocks = append(blocks, actions)
+		}
 	}
 	return Message{Text: fallbackText(g), Blocks: slack.Blocks{BlockSet: blocks}, TemplateErrors: g.tx.errors()}
 }

@@ -213,7 +213,7 @@ func TestRenderGolden(t *testing.T) {
 	)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m := tc.fn(tc.in)
+			m := tc.fn(withControls(tc.in))
 			if err := Validate(m); err != nil {
 				t.Errorf("Validate: %v", err)
 			}
@@ -439,7 +439,7 @@ func TestRenderLayout(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m := Render(tc.in())
+			m := Render(withControls(tc.in()))
 			if err := Validate(m); err != nil {
 				t.Fatal(err)
 			}
@@ -481,7 +481,7 @@ func TestRenderAlertList(t *testing.T) {
 	d.Alerts[1].Annotations["summary"] = "c <is> down & out"
 	d.Alerts[1].GeneratorURL = "http://prom/graph?g0.expr=up&g0.tab=1"
 	d.Alerts[2].GeneratorURL = "javascript:alert(1)"
-	m := Render(Input{Group: d, TruncatedAlerts: 2, Now: testNow()})
+	m := Render(withControls(Input{Group: d, TruncatedAlerts: 2, Now: testNow()}))
 	want := strings.Join([]string{
 		"🔥 instance=b",
 		"🔥 instance=c — c &lt;is&gt; down &amp; out · <http://prom/graph?g0.expr=up&amp;g0.tab=1|source>",
@@ -500,7 +500,7 @@ func TestRenderFields(t *testing.T) {
 	}
 	common["instance"] = "i-1"
 	common["service"] = "api"
-	m := Render(Input{Group: &template.Data{CommonLabels: common}, Now: testNow()})
+	m := Render(withControls(Input{Group: &template.Data{CommonLabels: common}, Now: testNow()}))
 	b := blockByID(m, blockContext).(*slack.SectionBlock)
 	var got []string
 	for _, f := range b.Fields {
@@ -565,7 +565,7 @@ func TestRenderLinks(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m := Render(Input{Group: tc.data, Now: testNow()})
+			m := Render(withControls(Input{Group: tc.data, Now: testNow()}))
 			if err := Validate(m); err != nil {
 				t.Fatal(err)
 			}
@@ -590,7 +590,7 @@ func TestRenderActions(t *testing.T) {
 	)
 	in := inputOf(p)
 	in.Options = opts
-	m := Render(in)
+	m := Render(withControls(in))
 	if err := Validate(m); err != nil {
 		t.Fatal(err)
 	}
@@ -611,7 +611,7 @@ func TestRenderActions(t *testing.T) {
 			t.Errorf("option value %q: %v", o.Value, err)
 		}
 	}
-	if custom := els[1].(*slack.ButtonBlockElement); custom.ActionID != ActionSilenceCustom || custom.Value != SilenceCustom {
+	if custom := els[1].(*slack.ButtonBlockElement); custom.ActionID != testSilenceCustom || custom.Value != testCustomValue {
 		t.Errorf("custom silence button = %+v", custom)
 	}
 	restart := els[3].(*slack.ButtonBlockElement)
@@ -628,7 +628,7 @@ func TestRenderState(t *testing.T) {
 	in.State = richState()
 	in.State.Approvals["unconfigured"] = []alertgroup.User{{Name: "<bob>"}, {ID: "lower-case-id"}}
 	in.Options = richOptions(t)
-	m := Render(in)
+	m := Render(withControls(in))
 	want := strings.Join([]string{
 		"👀 Acknowledged by <@U123> at 14:05 UTC",
 		"🔕 Silenced by <@U456> until 15:06 UTC",
@@ -650,7 +650,7 @@ func TestRenderEscapes(t *testing.T) {
 		CommonAnnotations: template.KV{"summary": "<https://evil|click> &amp;"},
 		Alerts:            template.Alerts{alert("firing", time.Time{}, "alertname", "<!channel>", "team", "<@U1> & co", "x", "<y>")},
 	}
-	m := Render(Input{Group: d, Now: testNow()})
+	m := Render(withControls(Input{Group: d, Now: testNow()}))
 	// The header is plain_text, which Slack shows as is; all the rest is
 	// mrkdwn and must not carry the markup through.
 	if got, want := headerText(t, m), "🔥 <!channel> — 1 firing"; got != want {
@@ -682,9 +682,9 @@ func TestRenderDeterministic(t *testing.T) {
 	for i := range 20 {
 		in.Group.CommonLabels[fmt.Sprintf("k%d", i)] = "v"
 	}
-	first := marshal(t, Render(in))
+	first := marshal(t, Render(withControls(in)))
 	for range 20 {
-		if got := marshal(t, Render(in)); !bytes.Equal(got, first) {
+		if got := marshal(t, Render(withControls(in))); !bytes.Equal(got, first) {
 			t.Fatalf("output changed between runs:\n%s", cmp.Diff(string(got), string(first)))
 		}
 	}
@@ -699,8 +699,8 @@ func TestRenderDoesNotModifyInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	Render(inputOf(p))
-	Minimal(inputOf(p))
+	Render(withControls(inputOf(p)))
+	Minimal(withControls(inputOf(p)))
 	after, _ := json.Marshal(p)
 	if diff := cmp.Diff(string(after), string(before)); diff != "" {
 		t.Errorf("input changed (-after +before):\n%s", diff)
@@ -774,12 +774,12 @@ func TestRenderHostile(t *testing.T) {
 	for _, n := range []int{0, 1, 50, 1000} {
 		t.Run(fmt.Sprintf("alerts=%d", n), func(t *testing.T) {
 			in := hostile(n)
-			for name, m := range map[string]Message{"Render": Render(in), "Minimal": Minimal(in)} {
+			for name, m := range map[string]Message{"Render": Render(withControls(in)), "Minimal": Minimal(withControls(in))} {
 				if err := Validate(m); err != nil {
 					t.Errorf("%s: %v", name, err)
 				}
 			}
-			m := Render(in)
+			m := Render(withControls(in))
 			// The state is handled: the header says so, and the title is
 			// what is cut.
 			suffix := "… — acknowledged, silenced until 2026-12-01 14:30 UTC"
@@ -806,7 +806,7 @@ func TestRenderHostile(t *testing.T) {
 
 func TestMinimal(t *testing.T) {
 	in := inputOf(loadPayload(t, "v035-resolved.json"))
-	m := Minimal(in)
+	m := Minimal(withControls(in))
 	if err := Validate(m); err != nil {
 		t.Fatal(err)
 	}
@@ -844,10 +844,10 @@ func FuzzRender(f *testing.F) {
 			{Group: p.Data, GroupKey: p.GroupKey, TruncatedAlerts: p.TruncatedAlerts, Now: testNow(), State: richState(), Options: opts},
 			{Group: p.Data, GroupKey: p.GroupKey, TruncatedAlerts: p.TruncatedAlerts, Now: testNow(), State: richState(), Options: custom},
 		} {
-			if err := Validate(Render(in)); err != nil {
+			if err := Validate(Render(withControls(in))); err != nil {
 				t.Errorf("Render: %v", err)
 			}
-			if err := Validate(Minimal(in)); err != nil {
+			if err := Validate(Minimal(withControls(in))); err != nil {
 				t.Errorf("Minimal: %v", err)
 			}
 		}
@@ -860,9 +860,9 @@ func FuzzRender(f *testing.F) {
 			return
 		}
 		in := inputOf(p)
-		want := marshal(t, Render(in))
+		want := marshal(t, Render(withControls(in)))
 		in.Options.Templates = defaults
-		if got := marshal(t, Render(in)); !bytes.Equal(got, want) {
+		if got := marshal(t, Render(withControls(in))); !bytes.Equal(got, want) {
 			t.Errorf("default.tmpl differs from the built-in rendering (-templates +built-in):\n%s", cmp.Diff(string(got), string(want)))
 		}
 		if s := Summary(p.Data, p.Data); s != "" {
@@ -898,7 +898,7 @@ func BenchmarkRender(b *testing.B) {
 			in := Input{Group: d, Now: testNow(), Options: Options{Mentions: map[string]string{"critical": "<!here>"}}}
 			b.ReportAllocs()
 			for b.Loop() {
-				Render(in)
+				Render(withControls(in))
 			}
 		})
 	}

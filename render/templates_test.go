@@ -133,10 +133,10 @@ func TestDefaultTemplatesMatchBuiltin(t *testing.T) {
 	for name, in := range builtinInputs(t) {
 		t.Run(name, func(t *testing.T) {
 			for fn, render := range map[string]func(Input) Message{"Render": Render, "Minimal": Minimal} {
-				want := render(in)
+				want := render(withControls(in))
 				with := in
 				with.Options.Templates = tm
-				got := render(with)
+				got := render(withControls(with))
 				if len(got.TemplateErrors) > 0 {
 					t.Errorf("%s: template errors: %v", fn, got.TemplateErrors)
 				}
@@ -171,7 +171,7 @@ func TestCustomTemplatesGolden(t *testing.T) {
 	cases = append(cases, tcase{"custom-v035-firing-state", in})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m := Render(tc.in)
+			m := Render(withControls(tc.in))
 			if len(m.TemplateErrors) > 0 {
 				t.Errorf("template errors: %v", m.TemplateErrors)
 			}
@@ -188,7 +188,7 @@ func TestCustomTemplatesGolden(t *testing.T) {
 func TestCustomTemplatesParts(t *testing.T) {
 	in := inputOf(loadPayload(t, "v035-firing.json"))
 	in.Options.Templates = customTemplates(t)
-	m := Render(in)
+	m := Render(withControls(in))
 	if got, want := headerText(t, m), "🔥 [PROD] DiskFull — 2 firing"; got != want {
 		t.Errorf("header = %q, want %q", got, want)
 	}
@@ -309,9 +309,9 @@ func TestTemplateFailureFallsBack(t *testing.T) {
 			tm := mustTemplates(t, parseTemplates(t, text), map[string]string{tc.part: "broken"})
 
 			in := inputOf(loadPayload(t, "v035-firing.json"))
-			want := Render(in)
+			want := Render(withControls(in))
 			in.Options.Templates = tm
-			got := Render(in)
+			got := Render(withControls(in))
 			if err := Validate(got); err != nil {
 				t.Errorf("Validate: %v", err)
 			}
@@ -340,9 +340,9 @@ func TestTemplateErrorsEveryPart(t *testing.T) {
 		fmt.Fprintf(&b, `{{ define "amslack.%s" }}{{ .Nope }}{{ end }}`, p)
 	}
 	in := inputOf(loadPayload(t, "v035-firing.json"))
-	want := Render(in)
+	want := Render(withControls(in))
 	in.Options.Templates = mustTemplates(t, parseTemplates(t, b.String()), nil)
-	got := Render(in)
+	got := Render(withControls(in))
 	if diff := cmp.Diff(string(marshal(t, got)), string(marshal(t, want))); diff != "" {
 		t.Errorf("message differs from the built-in one (-got +want):\n%s", diff)
 	}
@@ -356,7 +356,7 @@ func TestTemplateErrorsEveryPart(t *testing.T) {
 	if diff := cmp.Diff(parts, want2); diff != "" {
 		t.Errorf("parts that failed (-got +want):\n%s", diff)
 	}
-	if m := Minimal(in); len(m.TemplateErrors) != 3 {
+	if m := Minimal(withControls(in)); len(m.TemplateErrors) != 3 {
 		t.Errorf("Minimal: TemplateErrors = %v, want title, severity and text", m.TemplateErrors)
 	}
 }
@@ -517,7 +517,7 @@ free text, no field name
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tm := mustTemplates(t, parseTemplates(t, tc.tmpl), nil)
-			m := Render(Input{Group: d, Now: testNow(), Options: Options{Templates: tm}})
+			m := Render(withControls(Input{Group: d, Now: testNow(), Options: Options{Templates: tm}}))
 			if len(m.TemplateErrors) > 0 {
 				t.Errorf("TemplateErrors: %v", m.TemplateErrors)
 			}
@@ -541,7 +541,7 @@ func TestTemplatesHostile(t *testing.T) {
 	for _, n := range []int{0, 1, 50, 1000} {
 		in := hostile(n)
 		in.Options.Templates = tm
-		for name, m := range map[string]Message{"Render": Render(in), "Minimal": Minimal(in)} {
+		for name, m := range map[string]Message{"Render": Render(withControls(in)), "Minimal": Minimal(withControls(in))} {
 			if len(m.TemplateErrors) > 0 {
 				t.Errorf("alerts=%d %s: TemplateErrors: %v", n, name, m.TemplateErrors)
 			}
@@ -558,14 +558,14 @@ func TestTemplatesConcurrent(t *testing.T) {
 	tm := customTemplates(t)
 	in := inputOf(loadPayload(t, "v035-firing.json"))
 	in.Options.Templates = tm
-	want := marshal(t, Render(in))
+	want := marshal(t, Render(withControls(in)))
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
 			in := in
 			in.Now = testNow().Add(time.Duration(i%2) * time.Hour)
 			for range 20 {
-				got := marshal(t, Render(in))
+				got := marshal(t, Render(withControls(in)))
 				if i%2 == 0 && !bytes.Equal(got, want) {
 					t.Errorf("concurrent rendering differs:\n%s", cmp.Diff(string(got), string(want)))
 					return
@@ -595,7 +595,7 @@ func BenchmarkRenderTemplates(b *testing.B) {
 			in.TruncatedAlerts = 0
 			b.ReportAllocs()
 			for b.Loop() {
-				Render(in)
+				Render(withControls(in))
 			}
 		})
 	}

@@ -10,22 +10,6 @@ import (
 	"github.com/amslack/amslack/receiver/alertgroup"
 )
 
-// Stable action_ids of the buttons and selects amslack renders. Runbook
-// actions use their own configured id.
-const (
-	ActionSilence   = "silence"
-	ActionAck       = "ack"
-	ActionUnack     = "unack"
-	ActionUnsilence = "unsilence"
-	// ActionSilenceCustom is the button that opens a dialog for a silence
-	// of any duration, with a comment. It is a button of its own because
-	// the silence select's option values are all durations.
-	ActionSilenceCustom = "silence_custom"
-)
-
-// SilenceCustom is the value of the ActionSilenceCustom button.
-const SilenceCustom = "custom"
-
 // Input is everything a rendering depends on. Render reads nothing else: no
 // clock, no configuration, no network.
 type Input struct {
@@ -45,6 +29,10 @@ type Input struct {
 	// been firing is not computed from it: the message shows since when, as
 	// a Slack date token that stays true.
 	Now time.Time
+	// Controls are the buttons and selects of a firing group's message, in
+	// order, before the route's runbook actions. The caller chooses them for
+	// the group's state; render only lays them out within Slack's limits.
+	Controls []Control
 	// Update is set when the rendering follows a message already posted for
 	// the group: an edit of it, or a new message in its place. The route's
 	// mention, which calls people to a new alert, is left out then; it is
@@ -55,6 +43,7 @@ type Input struct {
 // Options are a route's rendering options.
 type Options struct {
 	// SilenceDurations are the choices of the silence select, in order.
+	// Render does not read them; they are for the caller's Controls.
 	SilenceDurations []time.Duration
 	// Mentions maps a severity to the text that mentions people on it, such
 	// as "<!subteam^S0123>" or "<!here>".
@@ -76,6 +65,29 @@ type Action struct {
 	Confirm   *Confirm
 	Matchers  labels.Matchers
 	Approvals int
+}
+
+// Control is one element of a message's actions block: a button or, when
+// Options is set, a static select.
+type Control struct {
+	// ActionID is the action_id that a click on the control carries.
+	ActionID string
+	// Text is a button's label.
+	Text string
+	// Value is a button's value; "" gives the value of every other button.
+	Value string
+	// Style is "", "primary" or "danger".
+	Style   string
+	Confirm *Confirm
+	// Options, when set, make the control a static select with these
+	// choices, in order; Placeholder is its text until one is chosen.
+	Options     []Option
+	Placeholder string
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Text, Value string
 }
 
 // Confirm is a confirmation dialog shown before a button's click is sent.

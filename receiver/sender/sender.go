@@ -73,7 +73,11 @@ type Options struct {
 	// Routes returns the current options of a route by name; it is called
 	// for every delivery so that reloads apply at once.
 	Routes func(name string) RouteOptions
-	Limits Limits
+	// Controls returns the buttons and selects of a firing group's message
+	// in state st on a route with options o (interact.Controls); nil puts
+	// only the route's runbook actions on messages.
+	Controls func(st alertgroup.State, o render.Options) []render.Control
+	Limits   Limits
 	// Shared is set when replicas share Store: a replica then leases the
 	// posting of a group's first message (see alertgroup.Group.PostingBy).
 	Shared bool
@@ -91,11 +95,13 @@ type Sender struct {
 	slack  Slack
 	client *http.Client
 	routes func(string) RouteOptions
-	limits Limits
-	shared bool
-	id     string
-	logger *slog.Logger
-	now    func() time.Time
+	// controls chooses a message's controls; nil for none.
+	controls func(alertgroup.State, render.Options) []render.Control
+	limits   Limits
+	shared   bool
+	id       string
+	logger   *slog.Logger
+	now      func() time.Time
 
 	// workspace and methods are the limits that all channels share; they
 	// admit calls by priority (see admission).
@@ -135,6 +141,39 @@ const (
 
 // New returns a Sender. Run starts it.
 func New(o Options) *Sender {
+	o = o.withDefaults()
+	s := &Sender{
+		outbox:   o.Outbox,
+		store:    o.Store,
+		slack:    o.Slack,
+		client:   o.HTTPClient,
+		routes:   o.Routes,
+		controls: o.Controls,
+		limits:   o.Limits,
+		shared:   o.Shared,
+		id:       o.ID,
+		logger:   o.Logger,
+		now:      o.Now,
+		methods:  map[string]*admission{},
+		channels: map[string]*rate.Limiter{},
+		paused:   map[string]time.Time{},
+		workers:  map[string]chan struct{}{},
+		failing:  map[string]backoffState{},
+	}
+	s.registerMetrics(o.Registerer)
+	if o.Limits.WorkspacePerMinute > 0 {
+		s.workspace = newAdmission(perMinute(o.Limits.WorkspacePerMinute))
+	}
+	for m, n := range o.Limits.MethodPerMinute {
+		if n > 0 {
+			s.methods[m] = newAdmission(perMinute(n))
+		}
+	}
+	return s
+}
+
+// withDefaults fills in what o leaves unset.
+func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -160,49 +199,38 @@ func New(o Options) *Sender {
 	if l.MaxAge <= 0 {
 		l.MaxAge = 24 * time.Hour
 	}
-	reg := promauto.With(o.Registerer)
-	s := &Sender{
-		outbox:   o.Outbox,
-		store:    o.Store,
-		slack:    o.Slack,
-		client:   o.HTTPClient,
-		routes:   o.Routes,
-		limits:   *l,
-		shared:   o.Shared,
-		id:       o.ID,
-		logger:   o.Logger,
-		now:      o.Now,
-		methods:  map[string]*admission{},
-		channels: map[string]*rate.Limiter{},
-		paused:   map[string]time.Time{},
-		workers:  map[string]chan struct{}{},
-		failing:  map[string]backoffState{},
-		requests: reg.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "amslack", Name: "slack_requests_total",
-			Help: "Slack API calls by method and result (ok, or the error code).",
-		}, []string{"method", "result"}),
-		latency: reg.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "amslack", Name: "slack_request_duration_seconds",
-			Help:    "Latency of Slack API calls by method.",
-			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
-		}, []string{"method"}),
-		rateLimited: reg.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "amslack", Name: "slack_rate_limited_total",
-			Help: "HTTP 429 answers from Slack by method.",
-		}, []string{"method"}),
-		deliveries: reg.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "amslack", Name: "deliveries_total",
-			Help: "Outbox entries handled, by result.",
-		}, []string{"result"}),
-		retries: reg.NewCounter(prometheus.CounterOpts{
-			Namespace: "amslack", Name: "delivery_retries_total",
-			Help: "Deliveries scheduled for another attempt.",
-		}),
-		replies: reg.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "amslack", Name: "thread_replies_total",
-			Help: "Thread replies describing a change, by result.",
-		}, []string{"result"}),
-	}
+	return o
+}
+
+// registerMetrics creates the sender's metrics on r, each series with a
+// bounded label value at zero.
+func (s *Sender) registerMetrics(r prometheus.Registerer) {
+	reg := promauto.With(r)
+	s.requests = reg.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "amslack", Name: "slack_requests_total",
+		Help: "Slack API calls by method and result (ok, or the error code).",
+	}, []string{"method", "result"})
+	s.latency = reg.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "amslack", Name: "slack_request_duration_seconds",
+		Help:    "Latency of Slack API calls by method.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+	}, []string{"method"})
+	s.rateLimited = reg.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "amslack", Name: "slack_rate_limited_total",
+		Help: "HTTP 429 answers from Slack by method.",
+	}, []string{"method"})
+	s.deliveries = reg.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "amslack", Name: "deliveries_total",
+		Help: "Outbox entries handled, by result.",
+	}, []string{"result"})
+	s.retries = reg.NewCounter(prometheus.CounterOpts{
+		Namespace: "amslack", Name: "delivery_retries_total",
+		Help: "Deliveries scheduled for another attempt.",
+	})
+	s.replies = reg.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "amslack", Name: "thread_replies_total",
+		Help: "Thread replies describing a change, by result.",
+	}, []string{"result"})
 	for _, m := range []string{methodPost, methodUpdate, methodWebhook} {
 		s.requests.WithLabelValues(m, "ok")
 		s.latency.WithLabelValues(m)
@@ -220,20 +248,8 @@ func New(o Options) *Sender {
 	}
 	s.replies.WithLabelValues("ok")
 	s.replies.WithLabelValues("failed")
-	if l.WorkspacePerMinute > 0 {
-		s.workspace = newAdmission(perMinute(l.WorkspacePerMinute))
-	}
-	for m, n := range l.MethodPerMinute {
-		if n > 0 {
-			s.methods[m] = newAdmission(perMinute(n))
-		}
-	}
-	return s
 }
 
-// perMinute returns a limiter that never lets more than n calls into any
-// 60-second window, whichever way Slack aligns its windows: at most one
-// token is stored, and n-1 accrue per minute.
 func perMinute(n int) *rate.Limiter {
 	if n <= 1 {
 		return rate.NewLimiter(rate.Every(time.Minute), 1)
@@ -487,21 +503,87 @@ func backoff(attempts int) time.Duration {
 // send makes the Slack calls for one entry and records the result in the
 // store.
 func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, logger *slog.Logger) (string, error) {
+	d, ok, err := s.prepare(ctx, e, logger)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return deliveredUnchanged, nil
+	}
+	summary, err := s.publish(ctx, &d, logger)
+	if err != nil {
+		return "", err
+	}
+	if !d.fresh && d.ro.ThreadReplies && len(e.Notes) > 0 {
+		// What people did (acknowledged, silenced, an action's result)
+		// joins the thread with what Alertmanager changed.
+		summary = strings.TrimSpace(summary + "\n" + strings.Join(e.Notes, "\n"))
+	}
+	n := e.Notification
+	if summary != "" && d.g.TS != "" && !n.Key.IsWebhook() {
+		// The reply goes before the store learns the new state: if it fails
+		// or shutdown interrupts it, the entry is delivered again, and the
+		// same summary is computed from the same stored state.
+		if err := s.reply(ctx, n.Key.Channel, d.g.TS, summary, lim, d.t); err != nil {
+			s.replies.WithLabelValues("failed").Inc()
+			return "", err
+		}
+		s.replies.WithLabelValues("ok").Inc()
+	}
+
+	result := deliveredUpdated
+	switch {
+	case d.fresh:
+		result = deliveredPosted
+	case d.unchanged, e.Kind == outbox.KindRefresh && n.Key.IsWebhook():
+		result = deliveredUnchanged
+	}
+	if err := s.record(context.WithoutCancel(ctx), d); err != nil {
+		// Slack has the message but the store does not know it: retrying
+		// could post twice, which is better than losing the notification.
+		return "", err
+	}
+	return result, nil
+}
+
+// delivery is an outbox entry on its way to Slack: what send works out from
+// the entry and the stored group before it calls Slack.
+type delivery struct {
+	e  outbox.Entry
+	ro RouteOptions
+	// g is the stored group; publish sets its TS to the message's.
+	g   alertgroup.Group
+	msg *alertgroup.Message
+	in  render.Input
+	// alerts are the statuses of msg's alerts, by fingerprint.
+	alerts map[string]string
+	t      turn
+	now    time.Time
+	// fresh is set when the group gets a new message.
+	fresh bool
+	// unchanged is set when the notification changes nothing the message
+	// shows.
+	unchanged bool
+}
+
+// prepare works out the delivery of e. It reports false when there is
+// nothing to deliver.
+func (s *Sender) prepare(ctx context.Context, e outbox.Entry, logger *slog.Logger) (delivery, bool, error) {
 	n := e.Notification
 	ro := s.routes(n.Route)
 	g, found, err := s.store.Get(ctx, n.Key)
 	if err != nil {
-		return "", err
+		return delivery{}, false, err
 	}
 	msg := n.Message
 	if e.Kind == outbox.KindNotify && found && n.ReceivedAt.Before(g.NotifiedAt) {
 		// The message already shows a newer notification of the group.
 		logger.Info("Skipped a notification older than the one the message shows", "received_at", n.ReceivedAt, "shown", g.NotifiedAt)
-		return deliveredUnchanged, nil
+		return delivery{}, false, nil
 	}
 	if e.Kind == outbox.KindRefresh {
 		if !found || g.Message == nil || (g.TS == "" && !n.Key.IsWebhook()) {
-			return deliveredUnchanged, nil
+			return delivery{}, false, nil
 		}
 		msg = g.Message
 		if n.Route == "" {
@@ -524,16 +606,27 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		Group: msg.Data, GroupKey: msg.GroupKey, TruncatedAlerts: msg.TruncatedAlerts,
 		State: state, Options: ro.Render, Now: now, Update: !fresh,
 	}
+	if s.controls != nil {
+		in.Controls = s.controls(state, ro.Render)
+	}
 	alerts := alertStates(msg)
-	// The entry's calls take their turn at the limits shared by all
-	// channels by its priority and age.
-	t := turn{priority: e.Priority, since: e.FirstAt}
-	unchanged := !fresh && e.Kind == outbox.KindNotify && !e.Refreshed && g.Status == msg.Status && maps.Equal(g.Alerts, alerts)
+	return delivery{
+		e: e, ro: ro, g: g, msg: msg, in: in, alerts: alerts, now: now, fresh: fresh,
+		// The entry's calls take their turn at the limits shared by all
+		// channels by its priority and age.
+		t:         turn{priority: e.Priority, since: e.FirstAt},
+		unchanged: !fresh && e.Kind == outbox.KindNotify && !e.Refreshed && g.Status == msg.Status && maps.Equal(g.Alerts, alerts),
+	}, true, nil
+}
 
+// publish posts or updates the group's message as d says, and returns the
+// summary of the change for the thread.
+func (s *Sender) publish(ctx context.Context, d *delivery, logger *slog.Logger) (string, error) {
+	n, ro, in, t := d.e.Notification, d.ro, d.in, d.t
 	var summary string
 	switch {
 	case n.Key.IsWebhook():
-		if unchanged && !ro.RepeatInThread {
+		if d.unchanged && !ro.RepeatInThread {
 			break
 		}
 		// Incoming webhooks return no ts: every notification is a new
@@ -541,80 +634,62 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		if err := s.webhook(ctx, n.Key.Channel, ro.WebhookURL, in, t); err != nil {
 			return "", err
 		}
-	case unchanged:
+	case d.unchanged:
 		if ro.RepeatInThread {
-			summary = "Still " + msg.Status + " (repeat notification)"
+			summary = "Still " + d.msg.Status + " (repeat notification)"
 		}
-	case fresh:
-		if err := s.lease(ctx, n.Key, g, now); err != nil {
+	case d.fresh:
+		if err := s.lease(ctx, n.Key, d.g, d.now); err != nil {
 			return "", err
 		}
 		ts, err := s.post(ctx, n.Key.Channel, in, "", t)
 		if err != nil {
 			return "", err
 		}
-		g.TS = ts
+		d.g.TS = ts
 		logger.Info("Posted a new message", "ts", ts)
 	default:
-		err := s.update(ctx, n.Key.Channel, g.TS, in, t)
+		err := s.update(ctx, n.Key.Channel, d.g.TS, in, t)
 		if f, ok := errors.AsType[*Failure](err); ok && messageGone[f.Code] {
 			// Someone deleted the message, or Slack no longer lets it be
 			// edited: the group gets a new one rather than no updates
 			// at all.
-			logger.Warn("The group's message can no longer be updated; posting a new one", "code", f.Code, "ts", g.TS)
+			logger.Warn("The group's message can no longer be updated; posting a new one", "code", f.Code, "ts", d.g.TS)
 			ts, err := s.post(ctx, n.Key.Channel, in, "", t)
 			if err != nil {
 				return "", err
 			}
-			g.TS = ts
+			d.g.TS = ts
 			break
 		}
 		if err != nil {
 			return "", err
 		}
-		if e.Kind == outbox.KindNotify && ro.ThreadReplies {
-			summary = render.Summary(g.Message.Data, msg.Data)
+		if d.e.Kind == outbox.KindNotify && ro.ThreadReplies {
+			summary = render.Summary(d.g.Message.Data, d.msg.Data)
 		}
 	}
+	return summary, nil
+}
 
-	if !fresh && ro.ThreadReplies && len(e.Notes) > 0 {
-		// What people did (acknowledged, silenced, an action's result)
-		// joins the thread with what Alertmanager changed.
-		summary = strings.TrimSpace(summary + "\n" + strings.Join(e.Notes, "\n"))
-	}
-	if summary != "" && g.TS != "" && !n.Key.IsWebhook() {
-		// The reply goes before the store learns the new state: if it fails
-		// or shutdown interrupts it, the entry is delivered again, and the
-		// same summary is computed from the same stored state.
-		if err := s.reply(ctx, n.Key.Channel, g.TS, summary, lim, t); err != nil {
-			s.replies.WithLabelValues("failed").Inc()
-			return "", err
-		}
-		s.replies.WithLabelValues("ok").Inc()
-	}
-
-	result := deliveredUpdated
-	switch {
-	case fresh:
-		result = deliveredPosted
-	case unchanged, e.Kind == outbox.KindRefresh && n.Key.IsWebhook():
-		result = deliveredUnchanged
-	}
-	ts := g.TS
-	if _, err := s.store.Update(context.WithoutCancel(ctx), n.Key, func(cur *alertgroup.Group, _ bool) error {
+// record stores what the delivery showed in Slack.
+func (s *Sender) record(ctx context.Context, d delivery) error {
+	n, msg, now := d.e.Notification, d.msg, d.now
+	ts := d.g.TS
+	_, err := s.store.Update(ctx, n.Key, func(cur *alertgroup.Group, _ bool) error {
 		if n.Route != "" {
 			cur.Route = n.Route
 		}
 		cur.TS = ts
 		cur.PostingBy, cur.PostingUntil = "", time.Time{}
-		if e.Kind == outbox.KindNotify && n.ReceivedAt.After(cur.NotifiedAt) {
+		if d.e.Kind == outbox.KindNotify && n.ReceivedAt.After(cur.NotifiedAt) {
 			cur.NotifiedAt = n.ReceivedAt
 		}
 		cur.Message = msg
 		cur.Status = msg.Status
-		cur.Alerts = alerts
+		cur.Alerts = d.alerts
 		cur.UpdatedAt = now
-		if fresh {
+		if d.fresh {
 			cur.State = alertgroup.State{}
 			cur.FirstAt = now
 			cur.ResolvedAt = time.Time{}
@@ -623,12 +698,8 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 			cur.ResolvedAt = now
 		}
 		return nil
-	}); err != nil {
-		// Slack has the message but the store does not know it: retrying
-		// could post twice, which is better than losing the notification.
-		return "", err
-	}
-	return result, nil
+	})
+	return err
 }
 
 // errPostingElsewhere is a group whose first message another replica is

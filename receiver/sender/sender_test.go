@@ -73,6 +73,7 @@ func newHarness(t *testing.T, fakeOpts slackfake.Options, limits Limits, ro Rout
 		Slack:      slack.New("xoxb-test", slack.OptionAPIURL(base+"api/"), slack.OptionHTTPClient(client)),
 		HTTPClient: client,
 		Routes:     func(string) RouteOptions { return ro },
+		Controls:   testControls,
 		Limits:     limits,
 		Registerer: h.reg,
 	})

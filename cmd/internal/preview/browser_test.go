@@ -21,6 +21,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/amslack/amslack/cmd/internal/preview/browsertest"
+	"github.com/amslack/amslack/interact"
 	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 	"github.com/amslack/amslack/render"
@@ -61,14 +62,15 @@ func (a *demoApp) options() render.Options {
 
 // message renders g, with the "Custom…" silence option that opens a modal.
 func (a *demoApp) message(g *demoGroup) render.Message {
-	m := render.Render(render.Input{Group: g.data, GroupKey: g.groupKey, State: g.state, Options: a.options(), Now: time.Now()})
+	opts := a.options()
+	m := render.Render(render.Input{Group: g.data, GroupKey: g.groupKey, State: g.state, Options: opts, Controls: interact.Controls(g.state, opts), Now: time.Now()})
 	for _, b := range m.Blocks.BlockSet {
 		ab, ok := b.(*slack.ActionBlock)
 		if !ok || ab.Elements == nil {
 			continue
 		}
 		for _, e := range ab.Elements.ElementSet {
-			if s, ok := e.(*slack.SelectBlockElement); ok && s.ActionID == render.ActionSilence {
+			if s, ok := e.(*slack.SelectBlockElement); ok && s.ActionID == interact.ActionSilence {
 				s.Options = append(s.Options, slack.NewOptionBlockObject("custom",
 					slack.NewTextBlockObject(slack.PlainTextType, "Custom…", false, false), nil))
 			}
@@ -133,11 +135,11 @@ func (a *demoApp) interactions(w http.ResponseWriter, r *http.Request) {
 		act := cb.ActionCallback.BlockActions[0]
 		ts := cb.Container.MessageTs
 		switch {
-		case act.ActionID == render.ActionSilence && act.SelectedOption.Value == "custom":
+		case act.ActionID == interact.ActionSilence && act.SelectedOption.Value == "custom":
 			if _, err := a.api.OpenView(cb.TriggerID, testModal(ts, false)); err != nil {
 				a.t.Errorf("views.open: %v", err)
 			}
-		case act.ActionID == render.ActionSilence:
+		case act.ActionID == interact.ActionSilence:
 			a.silence(ts, user, act.SelectedOption.Value, cb.ResponseURL)
 		case act.ActionID == "approve_restart":
 			a.update(ts, func(st *alertgroup.State) {

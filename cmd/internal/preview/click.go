@@ -122,39 +122,65 @@ func (h *Handler) click(ctx context.Context, req clickRequest) (apiResult, error
 		Channel:   channelRef{ID: req.Channel, Name: req.Channel},
 		State:     stateValues{Values: map[string]map[string]any{}},
 	}
-	var blocks json.RawMessage
+	blocks, err := h.clickedBlocks(req, u, &p)
+	if err != nil {
+		return apiResult{}, err
+	}
+	el, ok := findElement(blocks, req.BlockID, req.ActionID)
+	if !ok {
+		return apiResult{}, fmt.Errorf("%w: no element %q in block %q of %s", errNotFound, req.ActionID, req.BlockID, req.TS)
+	}
+	a, err := h.clickAction(el, req, &p)
+	if err != nil {
+		return apiResult{}, err
+	}
+	p.Actions = []action{a}
+	p.TriggerID = h.newTrigger(u.ID)
+
+	status, body, err := h.deliver(ctx, p)
+	if err != nil {
+		return apiResult{}, err
+	}
+	h.logger.Info("Preview click delivered", "channel", req.Channel, "ts", req.TS,
+		"action_id", req.ActionID, "user", u.ID, "status", status)
+	return apiResult{Status: status, Body: body}, nil
+}
+
+// clickedBlocks returns the blocks of the message or ephemeral message that
+// req clicks, and adds that message and its response_url to p.
+func (h *Handler) clickedBlocks(req clickRequest, u slackfake.User, p *blockActions) (json.RawMessage, error) {
 	if req.Ephemeral {
 		eph := h.fake.Ephemerals(req.Channel)
 		i := slices.IndexFunc(eph, func(e slackfake.Ephemeral) bool {
 			return e.TS == req.TS && e.User == u.ID
 		})
 		if i < 0 {
-			return apiResult{}, fmt.Errorf("%w: no ephemeral message %s for %s in %s", errNotFound, req.TS, u.ID, req.Channel)
+			return nil, fmt.Errorf("%w: no ephemeral message %s for %s in %s", errNotFound, req.TS, u.ID, req.Channel)
 		}
-		blocks = eph[i].Blocks
 		// Slack sends no message with a click on an ephemeral message, and
 		// its response_url has no message to replace but the ephemeral.
 		p.ResponseURL = h.fake.NewResponseURL(h.baseURL, req.Channel, u.ID, "")
-	} else {
-		m, ok := h.fake.Message(req.Channel, req.TS)
-		if !ok || m.Deleted {
-			return apiResult{}, fmt.Errorf("%w: no message %s in %s", errNotFound, req.TS, req.Channel)
-		}
-		blocks = m.Blocks
-		p.Container.ThreadTS = m.ThreadTS
-		p.Message = &payloadMessage{
-			Type: "message", Subtype: "bot_message", User: slackfake.BotUserID, BotID: slackfake.BotID,
-			AppID: appID, Team: slackfake.TeamID, Text: m.Text, TS: m.TS, ThreadTS: m.ThreadTS, Blocks: m.Blocks,
-		}
-		if p.Message.Blocks == nil {
-			p.Message.Blocks = json.RawMessage("[]")
-		}
-		p.ResponseURL = h.fake.NewResponseURL(h.baseURL, req.Channel, u.ID, m.TS)
+		return eph[i].Blocks, nil
 	}
-	el, ok := findElement(blocks, req.BlockID, req.ActionID)
-	if !ok {
-		return apiResult{}, fmt.Errorf("%w: no element %q in block %q of %s", errNotFound, req.ActionID, req.BlockID, req.TS)
+	m, ok := h.fake.Message(req.Channel, req.TS)
+	if !ok || m.Deleted {
+		return nil, fmt.Errorf("%w: no message %s in %s", errNotFound, req.TS, req.Channel)
 	}
+	p.Container.ThreadTS = m.ThreadTS
+	p.Message = &payloadMessage{
+		Type: "message", Subtype: "bot_message", User: slackfake.BotUserID, BotID: slackfake.BotID,
+		AppID: appID, Team: slackfake.TeamID, Text: m.Text, TS: m.TS, ThreadTS: m.ThreadTS, Blocks: m.Blocks,
+	}
+	if p.Message.Blocks == nil {
+		p.Message.Blocks = json.RawMessage("[]")
+	}
+	p.ResponseURL = h.fake.NewResponseURL(h.baseURL, req.Channel, u.ID, m.TS)
+	return m.Blocks, nil
+}
+
+// clickAction returns the action of a click on el, and adds the choice of a
+// stateful element to p's state.
+func (h *Handler) clickAction(el element, req clickRequest, p *blockActions) (action, error) {
 	a := action{
 		Type: el.Type, ActionID: el.ActionID, BlockID: req.BlockID, ActionTS: h.actionTS(),
 	}
@@ -169,7 +195,7 @@ func (h *Handler) click(ctx context.Context, req clickRequest) (apiResult, error
 		}
 		opt, ok := el.option(value)
 		if !ok {
-			return apiResult{}, fmt.Errorf("%w: %q is not an option of %q", errRequest, value, req.ActionID)
+			return action{}, fmt.Errorf("%w: %q is not an option of %q", errRequest, value, req.ActionID)
 		}
 		a.SelectedOption = &opt
 		a.Placeholder = el.Placeholder
@@ -181,18 +207,9 @@ func (h *Handler) click(ctx context.Context, req clickRequest) (apiResult, error
 			}
 		}
 	default:
-		return apiResult{}, fmt.Errorf("%w: the preview cannot click a %s", errRequest, el.Type)
+		return action{}, fmt.Errorf("%w: the preview cannot click a %s", errRequest, el.Type)
 	}
-	p.Actions = []action{a}
-	p.TriggerID = h.newTrigger(u.ID)
-
-	status, body, err := h.deliver(ctx, p)
-	if err != nil {
-		return apiResult{}, err
-	}
-	h.logger.Info("Preview click delivered", "channel", req.Channel, "ts", req.TS,
-		"action_id", req.ActionID, "user", u.ID, "status", status)
-	return apiResult{Status: status, Body: body}, nil
+	return a, nil
 }
 
 // newTrigger issues a trigger_id and remembers who it belongs to.

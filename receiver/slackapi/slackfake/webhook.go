@@ -165,62 +165,90 @@ func (s *Server) response(now time.Time, id string, p params, valid bool, req *R
 	if post.ResponseType == "" {
 		post.ResponseType = "ephemeral"
 	}
+	var fail *reply
 	switch {
 	case post.DeleteOriginal:
-		if u.messageTS != "" {
-			stored := s.lookup(u.channel, u.messageTS)
-			if stored == nil {
-				return slackError(http.StatusNotFound, "message_not_found")
-			}
-			stored.m.Deleted = true
-			s.emit(Event{Kind: EventDelete, Channel: u.channel, TS: u.messageTS, ThreadTS: stored.m.ThreadTS})
-		}
+		fail = s.deleteOriginal(u)
 	case post.ReplaceOriginal:
-		blocks, rj := checkMessage(post.Text, p.raw("blocks"))
-		if rj != nil {
-			return rj.reply(http.StatusBadRequest)
-		}
-		post.Blocks = blocks
-		if u.messageTS == "" {
-			s.addEphemeral(Ephemeral{
-				Channel: u.channel, User: u.user, TS: s.nextTS(now), ThreadTS: post.ThreadTS,
-				Text: post.Text, Blocks: blocks, Source: MethodResponseURL, Replaced: true, Time: now,
-			})
-			break
-		}
-		stored := s.lookup(u.channel, u.messageTS)
-		if stored == nil {
-			return slackError(http.StatusNotFound, "message_not_found")
-		}
-		s.editMessage(stored, post.Text, blocks, now)
-		*after = s.logMessage("message updated", stored.m)
+		fail = s.replaceOriginal(now, u, &post, p, after)
 	default:
-		blocks, rj := checkMessage(post.Text, p.raw("blocks"))
-		if rj != nil {
-			return rj.reply(http.StatusBadRequest)
-		}
-		post.Blocks = blocks
-		if post.ResponseType != "in_channel" {
-			s.addEphemeral(Ephemeral{
-				Channel: u.channel, User: u.user, TS: s.nextTS(now), ThreadTS: post.ThreadTS,
-				Text: post.Text, Blocks: blocks, Source: MethodResponseURL, Time: now,
-			})
-			break
-		}
-		m := Message{Channel: u.channel, Text: post.Text, Blocks: blocks, Source: MethodResponseURL, Posted: now}
-		var parent *message
-		if post.ThreadTS != "" {
-			if parent = s.threadParent(u.channel, post.ThreadTS); parent == nil {
-				return slackError(http.StatusNotFound, "thread_not_found")
-			}
-			m.ThreadTS = parent.m.TS
-		}
-		m.TS = s.nextTS(now)
-		req.TS = m.TS
-		s.addMessage(m, parent)
-		*after = s.logMessage("message posted", m)
+		fail = s.postResponse(now, u, &post, p, req, after)
+	}
+	if fail != nil {
+		return *fail
 	}
 	u.uses++
 	s.st.responsePosts = append(s.st.responsePosts, post)
 	return ok(map[string]any{})
+}
+
+// failed is r as a failure of a response_url post.
+func failed(r reply) *reply { return &r }
+
+// deleteOriginal deletes the message a response_url belongs to.
+func (s *Server) deleteOriginal(u *responseURL) *reply {
+	if u.messageTS == "" {
+		return nil
+	}
+	stored := s.lookup(u.channel, u.messageTS)
+	if stored == nil {
+		return failed(slackError(http.StatusNotFound, "message_not_found"))
+	}
+	stored.m.Deleted = true
+	s.emit(Event{Kind: EventDelete, Channel: u.channel, TS: u.messageTS, ThreadTS: stored.m.ThreadTS})
+	return nil
+}
+
+// replaceOriginal replaces the message a response_url belongs to with
+// post, or the ephemeral message when it belongs to none.
+func (s *Server) replaceOriginal(now time.Time, u *responseURL, post *ResponsePost, p params, after *func()) *reply {
+	blocks, rj := checkMessage(post.Text, p.raw("blocks"))
+	if rj != nil {
+		return failed(rj.reply(http.StatusBadRequest))
+	}
+	post.Blocks = blocks
+	if u.messageTS == "" {
+		s.addEphemeral(Ephemeral{
+			Channel: u.channel, User: u.user, TS: s.nextTS(now), ThreadTS: post.ThreadTS,
+			Text: post.Text, Blocks: blocks, Source: MethodResponseURL, Replaced: true, Time: now,
+		})
+		return nil
+	}
+	stored := s.lookup(u.channel, u.messageTS)
+	if stored == nil {
+		return failed(slackError(http.StatusNotFound, "message_not_found"))
+	}
+	s.editMessage(stored, post.Text, blocks, now)
+	*after = s.logMessage("message updated", stored.m)
+	return nil
+}
+
+// postResponse posts post as a new message: ephemeral, or in the channel
+// or a thread of it.
+func (s *Server) postResponse(now time.Time, u *responseURL, post *ResponsePost, p params, req *Request, after *func()) *reply {
+	blocks, rj := checkMessage(post.Text, p.raw("blocks"))
+	if rj != nil {
+		return failed(rj.reply(http.StatusBadRequest))
+	}
+	post.Blocks = blocks
+	if post.ResponseType != "in_channel" {
+		s.addEphemeral(Ephemeral{
+			Channel: u.channel, User: u.user, TS: s.nextTS(now), ThreadTS: post.ThreadTS,
+			Text: post.Text, Blocks: blocks, Source: MethodResponseURL, Time: now,
+		})
+		return nil
+	}
+	m := Message{Channel: u.channel, Text: post.Text, Blocks: blocks, Source: MethodResponseURL, Posted: now}
+	var parent *message
+	if post.ThreadTS != "" {
+		if parent = s.threadParent(u.channel, post.ThreadTS); parent == nil {
+			return failed(slackError(http.StatusNotFound, "thread_not_found"))
+		}
+		m.ThreadTS = parent.m.TS
+	}
+	m.TS = s.nextTS(now)
+	req.TS = m.TS
+	s.addMessage(m, parent)
+	*after = s.logMessage("message posted", m)
+	return nil
 }

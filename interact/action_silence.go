@@ -1,0 +1,51 @@
+package interact
+
+import (
+	"context"
+	"time"
+
+	"github.com/amslack/amslack/receiver/alertgroup"
+	"github.com/amslack/amslack/render"
+)
+
+// ActionSilence is the action_id of the silence select. Its option values
+// are Go durations (1h, 30m); the custom silence dialog's submission
+// carries it as well, with the duration typed in.
+const ActionSilence = "silence"
+
+// kindSilence counts the silence select and the custom silence button.
+const kindSilence = "silence"
+
+// defaultSilenceDurations are the silence choices of a route that sets none.
+func defaultSilenceDurations() []time.Duration {
+	return []time.Duration{time.Hour, 4 * time.Hour, 24 * time.Hour}
+}
+
+// silenceAction silences the group's alerts in Alertmanager for the chosen
+// duration.
+type silenceAction struct{}
+
+func (silenceAction) ID() string   { return ActionSilence }
+func (silenceAction) Kind() string { return kindSilence }
+
+func (silenceAction) Controls(_ alertgroup.State, o render.Options) []render.Control {
+	opts := render.DurationOptions(o.SilenceDurations)
+	if len(opts) == 0 {
+		opts = render.DurationOptions(defaultSilenceDurations())
+	}
+	return []render.Control{{ActionID: ActionSilence, Placeholder: "Silence for…", Options: opts}}
+}
+
+func (silenceAction) Rule(h *Handler, _ string) Rule { return h.silenceRule }
+
+func (silenceAction) Refusal(_ *Handler, _ click, g alertgroup.Group) string {
+	return resolvedRefusal(g)
+}
+
+func (silenceAction) Silences(*Handler) bool { return true }
+
+func (silenceAction) Perform(ctx context.Context, h *Handler, c click, g alertgroup.Group) outcome {
+	return h.silence(ctx, c, g)
+}
+
+func (silenceAction) Undoes() []string { return []string{ActionUnsilence} }
