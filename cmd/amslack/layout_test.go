@@ -118,6 +118,13 @@ func TestLayout(t *testing.T) {
 			applies: func(p string) bool { return !within(p, "examples") },
 			allowed: func(d string) bool { return !within(d, "examples") },
 		},
+		{
+			// The wiring (cmd/internal/app) turns the configuration into
+			// each package's options.
+			name:    "config imports no behaviour package",
+			applies: func(p string) bool { return p == "cmd/internal/config" },
+			allowed: func(string) bool { return false },
+		},
 	}
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {

@@ -24,7 +24,6 @@ import (
 	"github.com/prometheus/common/version"
 
 	"github.com/amslack/amslack/cmd/internal/app"
-	"github.com/amslack/amslack/cmd/internal/config"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -99,9 +98,9 @@ func checkConfig(o options, stdout, stderr io.Writer) int {
 	if file == "" {
 		file = o.configFile
 	}
-	cfg, err := config.Load(file)
+	cfg, err := app.LoadConfig(file)
 	if err == nil {
-		err = cfg.Locate(app.CheckSecrets(cfg, !o.checkNoFiles))
+		err = cfg.Locate(app.CheckSecrets(cfg.Config, !o.checkNoFiles))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s is not valid:\n", file)

@@ -11,8 +11,9 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/amslack/amslack/cmd/internal/app"
-	"github.com/amslack/amslack/cmd/internal/config"
+	"github.com/amslack/amslack/interact"
 	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/render"
 )
 
@@ -36,7 +37,7 @@ func addRenderCommand(a *kingpin.Application) *renderCommand {
 }
 
 func (c *renderCommand) run(o options, stdout, stderr io.Writer) int {
-	cfg, err := config.Load(o.configFile)
+	cfg, err := app.LoadConfig(o.configFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "amslack render: %v\n", err)
 		return 1
@@ -70,7 +71,7 @@ func (c *renderCommand) run(o options, stdout, stderr io.Writer) int {
 	}
 	msg := render.Render(render.Input{
 		Group: m.Data, GroupKey: m.GroupKey, TruncatedAlerts: m.TruncatedAlerts,
-		Options: opts, Now: now,
+		Options: opts, Controls: interact.Controls(alertgroup.State{}, opts), Now: now,
 	})
 	for _, e := range msg.TemplateErrors {
 		fmt.Fprintf(stderr, "amslack render: template of %s failed, rendered without it: %v\n", e.Part, e.Err)

@@ -94,7 +94,7 @@ type App struct {
 
 	// reloadMu serialises reloads (SIGHUP and POST /-/reload).
 	reloadMu sync.Mutex
-	cfg      atomic.Pointer[config.Config]
+	cfg      atomic.Pointer[Config]
 	routes   atomic.Pointer[map[string]sender.RouteOptions]
 	ready    atomic.Bool
 
@@ -130,7 +130,7 @@ func New(o Options) (*App, error) {
 	if err := a.life.init(o.WebConfigFile); err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(o.ConfigFile)
+	cfg, err := LoadConfig(o.ConfigFile)
 	if err != nil {
 		return nil, fmt.Errorf("load configuration: %w", err)
 	}
@@ -148,7 +148,7 @@ func New(o Options) (*App, error) {
 		Help: "Store lookups that ranking a received notification gave up on (error or timeout); the notification was ranked as a new message.",
 	})
 
-	secrets, err := readSecrets(cfg)
+	secrets, err := readSecrets(cfg.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func New(o Options) (*App, error) {
 			a.db.Close()
 		}
 	}()
-	if a.store, err = a.openStore(cfg, secrets); err != nil {
+	if a.store, err = a.openStore(cfg.Config, secrets); err != nil {
 		return nil, err
 	}
 	severities := cfg.Delivery.SeverityOrder
@@ -177,7 +177,7 @@ func New(o Options) (*App, error) {
 		return nil, fmt.Errorf("open outbox: %w", err)
 	}
 
-	slackClient, err := a.slackClient(cfg, secrets)
+	slackClient, err := a.slackClient(cfg.Config, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +187,7 @@ func New(o Options) (*App, error) {
 		Slack:      slackClient,
 		HTTPClient: a.httpClient(),
 		Routes:     a.routeOptions,
+		Controls:   interact.Controls,
 		Shared:     cfg.Store.Redis != nil,
 		ID:         replicaID(),
 		Limits: sender.Limits{
@@ -376,7 +377,7 @@ func (a *App) priority(order []string) func(alertgroup.Notification) int {
 }
 
 // apply makes cfg the running configuration.
-func (a *App) apply(cfg *config.Config, s *secrets) {
+func (a *App) apply(cfg *Config, s *secrets) {
 	router, opts := routing(cfg, s.webhookURLs)
 	auth := s.webhookAuth
 	a.webhookAuth.Store(&auth)
@@ -392,7 +393,7 @@ func (a *App) apply(cfg *config.Config, s *secrets) {
 // routing returns the router of cfg's routes and each route's options by
 // name. Without a default route, "" names the built-in options that a
 // request's ?channel= gets.
-func routing(cfg *config.Config, webhookURLs map[string]string) (*receiver.Router, map[string]sender.RouteOptions) {
+func routing(cfg *Config, webhookURLs map[string]string) (*receiver.Router, map[string]sender.RouteOptions) {
 	routes := make([]*receiver.Route, 0, len(cfg.Routes))
 	opts := map[string]sender.RouteOptions{}
 	for _, r := range cfg.Routes {
@@ -408,17 +409,17 @@ func routing(cfg *config.Config, webhookURLs map[string]string) (*receiver.Route
 	return receiver.NewRouter(routes, cfg.AllowedChannels), opts
 }
 
-func routeOptions(cfg *config.Config, r *config.Route, webhookURL string) sender.RouteOptions {
+func routeOptions(cfg *Config, r *config.Route, webhookURL string) sender.RouteOptions {
 	ro := sender.RouteOptions{
 		ThreadReplies:  r.ThreadReplies == nil || *r.ThreadReplies,
 		RepeatInThread: r.Repeat == "thread",
 		WebhookURL:     webhookURL,
-		Render:         render.Options{Mentions: r.Mention, Templates: cfg.RouteTemplates(r)},
+		Render:         render.Options{Mentions: r.Mention, Templates: cfg.routeTemplates(r)},
 	}
 	for _, d := range r.SilenceDurations {
 		ro.Render.SilenceDurations = append(ro.Render.SilenceDurations, time.Duration(d))
 	}
-	for _, act := range cfg.Actions {
+	for _, act := range cfg.actions {
 		if len(r.Actions) > 0 && !slices.Contains(r.Actions, act.ID) {
 			continue
 		}
@@ -455,7 +456,7 @@ func (a *App) Reload() error {
 }
 
 func (a *App) reload() error {
-	cfg, err := config.Load(a.opts.ConfigFile)
+	cfg, err := LoadConfig(a.opts.ConfigFile)
 	if err != nil {
 		return err
 	}
@@ -466,11 +467,13 @@ func (a *App) reload() error {
 	if !reflect.DeepEqual(cfg.Store, old.Store) {
 		return errors.New("store cannot change on reload: restart amslack")
 	}
-	s, err := readSecrets(cfg)
+	s, err := readSecrets(cfg.Config)
 	if err != nil {
 		return err
 	}
-	a.keepRestartOnly(old, cfg)
+	a.keepRestartOnly(old.Config, cfg.Config)
+	// The actions too stay those that interact was built with.
+	cfg.actions = old.actions
 	a.apply(cfg, s)
 	return nil
 }
@@ -489,12 +492,12 @@ func CheckSecrets(cfg *config.Config, files bool) error {
 
 // RenderOptions returns the rendering options for a payload: those of the
 // named route, or of the route the payload matches.
-func RenderOptions(cfg *config.Config, m *alertgroup.Message, route string) (render.Options, error) {
+func RenderOptions(cfg *Config, m *alertgroup.Message, route string) (render.Options, error) {
 	router, opts := routing(cfg, nil)
 	if route != "" {
 		ro, ok := opts[route]
 		if !ok {
-			return render.Options{}, noRoute(cfg, route)
+			return render.Options{}, noRoute(cfg.Config, route)
 		}
 		return ro.Render, nil
 	}

@@ -22,7 +22,7 @@ import (
 // newInteract builds the handler of Slack's interactions. Without a signing
 // secret amslack cannot tell Slack's requests from anyone's, so the
 // endpoints then refuse every request.
-func (a *App) newInteract(cfg *config.Config, s *secrets, client *slack.Client) error {
+func (a *App) newInteract(cfg *Config, s *secrets, client *slack.Client) error {
 	if s.signingSecret == "" {
 		a.logger.Warn("slack.signing_secret is not set: buttons, commands and events are refused")
 		return nil
@@ -52,7 +52,7 @@ func (a *App) newInteract(cfg *config.Config, s *secrets, client *slack.Client) 
 		Silences:          silences,
 		Slack:             client,
 		HTTPClient:        a.httpClient(),
-		Actions:           cfg.Actions,
+		Actions:           cfg.actions,
 		Offers:            a.routeOffers,
 		ApprovalWindow:    time.Duration(in.ApprovalWindow),
 		AckMode:           in.AckMode,
@@ -65,12 +65,7 @@ func (a *App) newInteract(cfg *config.Config, s *secrets, client *slack.Client) 
 		Logger:            a.logger.With("component", "interact"),
 		Registerer:        a.reg,
 	}
-	if in.Silence != nil {
-		o.Silence = *in.Silence
-	}
-	if in.Ack != nil {
-		o.Ack = *in.Ack
-	}
+	o.Silence, o.Ack = interactRule(in.Silence), interactRule(in.Ack)
 	a.interact, err = interact.New(o)
 	if err != nil {
 		return err
