@@ -67,7 +67,8 @@ type Silencer interface {
 }
 
 // SlackAPI is the part of Slack's Web API that interactions and events
-// use; *slack.Client implements it.
+// use. *slackapi.Client implements it within Slack's rate limits, which it
+// shares with the sender.
 type SlackAPI interface {
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error)

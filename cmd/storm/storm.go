@@ -516,7 +516,7 @@ func injectCritical(ctx context.Context, o options, fake *slackfake.Server, smp 
 		cr.Channel, cr.BacklogChannels, cr.SlotOf = channel, o.CriticalChannels, "workspace"
 		backlogChannel = func(i int) string { return fmt.Sprintf("C0BACK%04d", i%o.CriticalChannels) }
 		// amslack's workspace bucket admits one call per slot (see
-		// sender.perMinute).
+		// slackapi's perMinute).
 		slot = time.Minute / time.Duration(max(1, o.WorkspacePerMinute-1))
 	}
 	wc := newWebhookClient(amslackURL, o.Concurrency)

@@ -16,7 +16,7 @@ import (
 // dead-lettered again for its age.
 func TestRetriedDeadLetterStartsANewAge(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, slackfake.SlackRateLimits(), Limits{MaxAge: time.Hour}, RouteOptions{})
+		h := newHarness(t, slackfake.SlackRateLimits(), limits{maxAge: time.Hour}, RouteOptions{})
 		const ch = "C0RETRY001"
 		h.fake.FailNext("chat.postMessage", 1, http.StatusOK, "not_in_channel")
 		h.enqueue(t, notification("G", ch, "firing", "critical", "a"))

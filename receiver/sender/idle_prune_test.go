@@ -15,7 +15,7 @@ import (
 // state for them.
 func TestIdleChannelsAreForgotten(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, RouteOptions{})
+		h := newHarness(t, slackfake.SlackRateLimits(), limits{}, RouteOptions{})
 		const real = "C0REAL0001"
 		h.fake.SetChannels(real)
 		const junk = 150
@@ -35,11 +35,12 @@ func TestIdleChannelsAreForgotten(t *testing.T) {
 		time.Sleep(idleAfter + pruneEvery)
 		synctest.Wait()
 		s := h.sender
+		slots, pauses := s.limiter.Held()
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if n := len(s.channels) + len(s.paused) + len(s.failing) + len(s.workers); n != 0 {
+		if n := slots + pauses + len(s.failing) + len(s.workers); n != 0 {
 			t.Errorf("after the channels idled, the sender holds %d limiters, %d pauses, %d backoffs and %d workers; want none",
-				len(s.channels), len(s.paused), len(s.failing), len(s.workers))
+				slots, pauses, len(s.failing), len(s.workers))
 		}
 	})
 }

@@ -24,7 +24,7 @@ func TestMentionOnlyOnFirstPost(t *testing.T) {
 		return strings.Contains(string(m.Blocks), "!here") || strings.Contains(m.Text, mention)
 	}
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, ro)
+		h := newHarness(t, slackfake.SlackRateLimits(), limits{}, ro)
 		const ch = "C0MENTION1"
 		h.enqueue(t, notification("G", ch, "firing", "critical", "a"))
 		h.settle(t, time.Minute)
@@ -80,7 +80,7 @@ func TestMentionOnlyOnFirstPost(t *testing.T) {
 func TestMentionDroppedWhenHandled(t *testing.T) {
 	ro := RouteOptions{Render: render.Options{Mentions: map[string]string{"critical": "<!here>"}}}
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, ro)
+		h := newHarness(t, slackfake.SlackRateLimits(), limits{}, ro)
 		const ch = "C0MENTION2"
 		n := notification("G", ch, "firing", "critical", "a")
 		h.enqueue(t, n)

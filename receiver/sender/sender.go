@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -24,14 +23,9 @@ import (
 
 	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/outbox"
+	"github.com/amslack/amslack/receiver/slackapi"
 	"github.com/amslack/amslack/render"
 )
-
-// Slack is the part of the Web API the sender calls; *slack.Client has it.
-type Slack interface {
-	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
-	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
-}
 
 // RouteOptions are a route's delivery and rendering options.
 type RouteOptions struct {
@@ -45,31 +39,13 @@ type RouteOptions struct {
 	WebhookURL string
 }
 
-// Limits are the rates amslack keeps to. Slack's own limits are per method
-// and per workspace in per-minute windows, plus about one message per
-// second per channel (https://docs.slack.dev/apis/web-api/rate-limits).
-type Limits struct {
-	// ChannelRate is calls per second to one channel, ChannelBurst the
-	// burst on top.
-	ChannelRate  float64
-	ChannelBurst int
-	// MethodPerMinute caps calls per Web API method ("chat.update": 50).
-	MethodPerMinute map[string]int
-	// WorkspacePerMinute caps chat.postMessage calls across channels.
-	WorkspacePerMinute int
-	// RateLimitedBackoff is the pause after a 429 without Retry-After.
-	RateLimitedBackoff time.Duration
-	// MaxAge is how long a notification is retried before it is
-	// dead-lettered.
-	MaxAge time.Duration
-}
-
 // Options configure a Sender.
 type Options struct {
-	Outbox     *outbox.Outbox
-	Store      alertgroup.Store
-	Slack      Slack
-	HTTPClient *http.Client
+	Outbox *outbox.Outbox
+	Store  alertgroup.Store
+	// Slack makes the calls, within the rate limits of its Limiter, which
+	// it shares with everything else that calls Slack.
+	Slack *slackapi.Client
 	// Routes returns the current options of a route by name; it is called
 	// for every delivery so that reloads apply at once.
 	Routes func(name string) RouteOptions
@@ -77,7 +53,9 @@ type Options struct {
 	// in state st on a route with options o (interact.Controls); nil puts
 	// only the route's runbook actions on messages.
 	Controls func(st alertgroup.State, o render.Options) []render.Control
-	Limits   Limits
+	// MaxAge is how long a notification is retried before it is
+	// dead-lettered.
+	MaxAge time.Duration
 	// Shared is set when replicas share Store: a replica then leases the
 	// posting of a group's first message (see alertgroup.Group.PostingBy).
 	Shared bool
@@ -90,44 +68,31 @@ type Options struct {
 
 // Sender drains the outbox into Slack.
 type Sender struct {
-	outbox *outbox.Outbox
-	store  alertgroup.Store
-	slack  Slack
-	client *http.Client
-	routes func(string) RouteOptions
+	outbox  *outbox.Outbox
+	store   alertgroup.Store
+	slack   *slackapi.Client
+	limiter *slackapi.Limiter
+	routes  func(string) RouteOptions
 	// controls chooses a message's controls; nil for none.
 	controls func(alertgroup.State, render.Options) []render.Control
-	limits   Limits
+	maxAge   time.Duration
 	shared   bool
 	id       string
 	logger   *slog.Logger
 	now      func() time.Time
 
-	// workspace and methods are the limits that all channels share; they
-	// admit calls by priority (see admission).
-	workspace *admission
-	methods   map[string]*admission
-
-	// mu guards channels, paused and workers.
+	// mu guards workers and failing.
 	mu sync.Mutex
-	// channels holds a token bucket per channel or webhook.
-	channels map[string]*rate.Limiter
-	// paused holds, per rate-limit scope (a method, or a webhook), the time
-	// before which Slack told amslack not to call it again.
-	paused map[string]time.Time
 	// workers holds a wake-up channel per running channel worker.
 	workers map[string]chan struct{}
 	// failing holds, per channel, the consecutive failed deliveries and
 	// the end of the backoff they imposed.
 	failing map[string]backoffState
 
-	requests    *prometheus.CounterVec
-	latency     *prometheus.HistogramVec
-	rateLimited *prometheus.CounterVec
-	deliveries  *prometheus.CounterVec
-	retries     prometheus.Counter
-	replies     *prometheus.CounterVec
-	templates   *prometheus.CounterVec
+	deliveries *prometheus.CounterVec
+	retries    prometheus.Counter
+	replies    *prometheus.CounterVec
+	templates  *prometheus.CounterVec
 }
 
 // Results of a delivery, the values of the result label.
@@ -146,29 +111,18 @@ func New(o Options) *Sender {
 		outbox:   o.Outbox,
 		store:    o.Store,
 		slack:    o.Slack,
-		client:   o.HTTPClient,
+		limiter:  o.Slack.Limiter(),
 		routes:   o.Routes,
 		controls: o.Controls,
-		limits:   o.Limits,
+		maxAge:   o.MaxAge,
 		shared:   o.Shared,
 		id:       o.ID,
 		logger:   o.Logger,
 		now:      o.Now,
-		methods:  map[string]*admission{},
-		channels: map[string]*rate.Limiter{},
-		paused:   map[string]time.Time{},
 		workers:  map[string]chan struct{}{},
 		failing:  map[string]backoffState{},
 	}
 	s.registerMetrics(o.Registerer)
-	if o.Limits.WorkspacePerMinute > 0 {
-		s.workspace = newAdmission(perMinute(o.Limits.WorkspacePerMinute))
-	}
-	for m, n := range o.Limits.MethodPerMinute {
-		if n > 0 {
-			s.methods[m] = newAdmission(perMinute(n))
-		}
-	}
 	return s
 }
 
@@ -183,21 +137,8 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	l := &o.Limits
-	if l.ChannelRate <= 0 {
-		l.ChannelRate = 1
-	}
-	if l.ChannelBurst <= 0 {
-		l.ChannelBurst = 1
-	}
-	if l.RateLimitedBackoff <= 0 {
-		l.RateLimitedBackoff = time.Minute
-	}
-	if l.MaxAge <= 0 {
-		l.MaxAge = 24 * time.Hour
+	if o.MaxAge <= 0 {
+		o.MaxAge = 24 * time.Hour
 	}
 	return o
 }
@@ -206,19 +147,6 @@ func (o Options) withDefaults() Options {
 // bounded label value at zero.
 func (s *Sender) registerMetrics(r prometheus.Registerer) {
 	reg := promauto.With(r)
-	s.requests = reg.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "amslack", Name: "slack_requests_total",
-		Help: "Slack API calls by method and result (ok, or the error code).",
-	}, []string{"method", "result"})
-	s.latency = reg.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: "amslack", Name: "slack_request_duration_seconds",
-		Help:    "Latency of Slack API calls by method.",
-		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
-	}, []string{"method"})
-	s.rateLimited = reg.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "amslack", Name: "slack_rate_limited_total",
-		Help: "HTTP 429 answers from Slack by method.",
-	}, []string{"method"})
 	s.deliveries = reg.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "amslack", Name: "deliveries_total",
 		Help: "Outbox entries handled, by result.",
@@ -231,11 +159,6 @@ func (s *Sender) registerMetrics(r prometheus.Registerer) {
 		Namespace: "amslack", Name: "thread_replies_total",
 		Help: "Thread replies describing a change, by result.",
 	}, []string{"result"})
-	for _, m := range []string{methodPost, methodUpdate, methodWebhook} {
-		s.requests.WithLabelValues(m, "ok")
-		s.latency.WithLabelValues(m)
-		s.rateLimited.WithLabelValues(m)
-	}
 	for _, r := range []string{deliveredPosted, deliveredUpdated, deliveredUnchanged, deliveredRetry, deliveredDead} {
 		s.deliveries.WithLabelValues(r)
 	}
@@ -250,20 +173,14 @@ func (s *Sender) registerMetrics(r prometheus.Registerer) {
 	s.replies.WithLabelValues("failed")
 }
 
-func perMinute(n int) *rate.Limiter {
-	if n <= 1 {
-		return rate.NewLimiter(rate.Every(time.Minute), 1)
+// destScope is the rate-limit scope of a Key's Channel: the channel, or the
+// incoming webhook of the route that posts through one.
+func destScope(channel string) slackapi.Scope {
+	if route, ok := strings.CutPrefix(channel, alertgroup.WebhookPrefix); ok && route != "" {
+		return slackapi.WebhookScope(route)
 	}
-	return rate.NewLimiter(rate.Limit(float64(n-1)/60), 1)
+	return slackapi.ChannelScope(channel)
 }
-
-// Web API methods and the webhook pseudo-method, as metric labels and
-// rate-limit scopes.
-const (
-	methodPost    = "chat.postMessage"
-	methodUpdate  = "chat.update"
-	methodWebhook = "webhook"
-)
 
 // pruneEvery is how often Run forgets the state of idle channels (see
 // forgetIdle); idleAfter is how long a channel without entries keeps its
@@ -324,28 +241,23 @@ func (s *Sender) Run(ctx context.Context) error {
 
 // forgetIdle drops the state of channels that have no worker, so that the
 // sender's memory follows the channels in use, not every channel it ever
-// saw (a mistyped or junk ?channel= leaves one dead letter, and no more).
-// A channel's token bucket goes once it is full, which makes it the same
-// as the new one the channel would get: no call can go out sooner for it.
-// Pauses go once they are over, and a run of failures idleAfter after its
-// backoff ended.
+// saw (a mistyped or junk ?channel= leaves one dead letter, and no more):
+// the limiter forgets their full token buckets and the pauses that are
+// over (Limiter.Forget), and the sender a run of failures idleAfter after
+// its backoff ended. s.mu is held throughout, so that no worker starts and
+// takes a channel's bucket while it goes.
 func (s *Sender) forgetIdle() {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for ch, l := range s.channels {
-		if _, busy := s.workers[ch]; !busy && l.Tokens() >= float64(l.Burst()) {
-			delete(s.channels, ch)
-		}
+	busy := make(map[slackapi.Scope]bool, len(s.workers))
+	for ch := range s.workers {
+		busy[destScope(ch)] = true
 	}
+	s.limiter.Forget(func(dest slackapi.Scope) bool { return busy[dest] })
 	for ch, b := range s.failing {
 		if _, busy := s.workers[ch]; !busy && now.Sub(b.until) > idleAfter {
 			delete(s.failing, ch)
-		}
-	}
-	for scope, until := range s.paused {
-		if !until.After(now) {
-			delete(s.paused, scope)
 		}
 	}
 }
@@ -358,7 +270,7 @@ type backoffState struct {
 
 // work sends one channel's entries, most urgent first, until none is left.
 func (s *Sender) work(ctx context.Context, ch string, wake <-chan struct{}) {
-	lim := s.channelLimiter(ch)
+	lim := s.limiter.Slot(destScope(ch))
 	for ctx.Err() == nil {
 		// While deliveries to the channel fail (Slack down, network), the
 		// whole channel backs off rather than each entry on its own clock:
@@ -409,21 +321,6 @@ func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
 	return true
 }
 
-func (s *Sender) channelLimiter(ch string) *rate.Limiter {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	l, ok := s.channels[ch]
-	if !ok {
-		// One slot less burst than Slack allows: Slack counts calls when
-		// they arrive, amslack when they leave, and a few milliseconds of
-		// network jitter would otherwise turn a full burst into a 429.
-		// The sustained rate is unchanged.
-		l = rate.NewLimiter(rate.Limit(s.limits.ChannelRate), max(1, s.limits.ChannelBurst-1))
-		s.channels[ch] = l
-	}
-	return l
-}
-
 // deliver sends one entry and settles it in the outbox.
 func (s *Sender) deliver(ctx context.Context, e outbox.Entry, lim *rate.Limiter) {
 	n := e.Notification
@@ -450,17 +347,17 @@ func (s *Sender) deliver(ctx context.Context, e outbox.Entry, lim *rate.Limiter)
 		}
 		return
 	}
-	f, ok := errors.AsType[*Failure](err)
+	f, ok := errors.AsType[*slackapi.Failure](err)
 	if !ok {
 		// Not Slack's answer: the store failed. Retry.
-		f = &Failure{Class: Retry, Code: "store", Err: err}
+		f = &slackapi.Failure{Class: slackapi.Retry, Code: "store", Err: err}
 	}
 	now := s.now()
 	// The entry is ready again at once; what delays it is the pause of the
-	// rate-limited scope (see call) or the channel's backoff.
+	// rate-limited scope (see slackapi.Limiter) or the channel's backoff.
 	var at, notBefore time.Time
 	switch {
-	case f.Class != Retry || f.RateLimited:
+	case f.Class != slackapi.Retry || f.RateLimited:
 	case f.SlackDown():
 		s.mu.Lock()
 		b := s.failing[n.Key.Channel]
@@ -477,7 +374,7 @@ func (s *Sender) deliver(ctx context.Context, e outbox.Entry, lim *rate.Limiter)
 		notBefore = at
 	}
 	switch {
-	case f.Class == Retry && now.Sub(e.FirstAt) < s.limits.MaxAge:
+	case f.Class == slackapi.Retry && now.Sub(e.FirstAt) < s.maxAge:
 		s.deliveries.WithLabelValues(deliveredRetry).Inc()
 		s.retries.Inc()
 		logger.Warn("Delivery failed; will retry", "err", err, "code", f.Code, "attempt", e.Attempts+1, "not_before", notBefore)
@@ -557,7 +454,7 @@ type delivery struct {
 	in  render.Input
 	// alerts are the statuses of msg's alerts, by fingerprint.
 	alerts map[string]string
-	t      turn
+	t      slackapi.Turn
 	now    time.Time
 	// fresh is set when the group gets a new message.
 	fresh bool
@@ -614,7 +511,7 @@ func (s *Sender) prepare(ctx context.Context, e outbox.Entry, logger *slog.Logge
 		e: e, ro: ro, g: g, msg: msg, in: in, alerts: alerts, now: now, fresh: fresh,
 		// The entry's calls take their turn at the limits shared by all
 		// channels by its priority and age.
-		t:         turn{priority: e.Priority, since: e.FirstAt},
+		t:         slackapi.Turn{Priority: e.Priority, Since: e.FirstAt},
 		unchanged: !fresh && e.Kind == outbox.KindNotify && !e.Refreshed && g.Status == msg.Status && maps.Equal(g.Alerts, alerts),
 	}, true, nil
 }
@@ -650,7 +547,7 @@ func (s *Sender) publish(ctx context.Context, d *delivery, logger *slog.Logger) 
 		logger.Info("Posted a new message", "ts", ts)
 	default:
 		err := s.update(ctx, n.Key.Channel, d.g.TS, in, t)
-		if f, ok := errors.AsType[*Failure](err); ok && messageGone[f.Code] {
+		if f, ok := errors.AsType[*slackapi.Failure](err); ok && messageGone[f.Code] {
 			// Someone deleted the message, or Slack no longer lets it be
 			// edited: the group gets a new one rather than no updates
 			// at all.
@@ -726,7 +623,7 @@ func (s *Sender) lease(ctx context.Context, key alertgroup.Key, g alertgroup.Gro
 		return nil
 	})
 	if errors.Is(err, errPostingElsewhere) {
-		return &Failure{Class: Retry, Code: "leased", Err: err}
+		return &slackapi.Failure{Class: slackapi.Retry, Code: "leased", Err: err}
 	}
 	return err
 }
@@ -745,62 +642,54 @@ func alertStates(m *alertgroup.Message) map[string]string {
 
 // post posts the rendering as a new message, falling back once to the
 // minimal rendering if Slack refuses its shape.
-func (s *Sender) post(ctx context.Context, channel string, in render.Input, threadTS string, t turn) (string, error) {
+func (s *Sender) post(ctx context.Context, channel string, in render.Input, threadTS string, t slackapi.Turn) (string, error) {
 	var ts string
 	err := s.shrinking(in, func(m render.Message) error {
-		return s.call(ctx, methodPost, channel, t, func(ctx context.Context) error {
-			opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...)}
-			if threadTS != "" {
-				opts = append(opts, slack.MsgOptionTS(threadTS))
-			}
-			var err error
-			_, ts, err = s.slack.PostMessageContext(ctx, channel, opts...)
-			return err
-		})
+		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...)}
+		if threadTS != "" {
+			opts = append(opts, slack.MsgOptionTS(threadTS))
+		}
+		var err error
+		ts, err = s.slack.Post(ctx, t, channel, opts...)
+		return err
 	})
 	return ts, err
 }
 
-func (s *Sender) update(ctx context.Context, channel, ts string, in render.Input, t turn) error {
+func (s *Sender) update(ctx context.Context, channel, ts string, in render.Input, t slackapi.Turn) error {
 	return s.shrinking(in, func(m render.Message) error {
-		return s.call(ctx, methodUpdate, channel, t, func(ctx context.Context) error {
-			_, _, _, err := s.slack.UpdateMessageContext(ctx, channel, ts,
-				slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...))
-			return err
-		})
+		return s.slack.Update(ctx, t, channel, ts,
+			slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks.BlockSet...))
 	})
 }
 
-func (s *Sender) webhook(ctx context.Context, dest, url string, in render.Input, t turn) error {
+func (s *Sender) webhook(ctx context.Context, dest, url string, in render.Input, t slackapi.Turn) error {
 	if url == "" {
-		return &Failure{Class: Permanent, Code: "no_webhook_url", Err: errors.New("the route has no webhook_url any more")}
+		return &slackapi.Failure{Class: slackapi.Permanent, Code: "no_webhook_url", Err: errors.New("the route has no webhook_url any more")}
 	}
+	route := destScope(dest).Name
 	return s.shrinking(in, func(m render.Message) error {
-		return s.call(ctx, dest, dest, t, func(ctx context.Context) error {
-			return postWebhook(ctx, s.client, url, m, "")
-		})
+		return s.slack.Webhook(ctx, t, route, url, m.Text, m.Blocks.BlockSet)
 	})
 }
 
-func (s *Sender) reply(ctx context.Context, channel, ts, text string, lim *rate.Limiter, t turn) error {
+func (s *Sender) reply(ctx context.Context, channel, ts, text string, lim *rate.Limiter, t slackapi.Turn) error {
 	if err := lim.Wait(ctx); err != nil {
 		return fmt.Errorf("wait for a send slot: %w", err)
 	}
-	return s.call(ctx, methodPost, channel, t, func(ctx context.Context) error {
-		_, _, err := s.slack.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(ts))
-		return err
-	})
+	_, err := s.slack.Post(ctx, t, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(ts))
+	return err
 }
 
 // shrinking sends the full rendering and, if Slack refuses its shape, the
 // minimal one once. Sending the refused rendering again could never work.
 func (s *Sender) shrinking(in render.Input, send func(render.Message) error) error {
 	err := send(s.checked(render.Render(in), in))
-	if f, ok := errors.AsType[*Failure](err); ok && f.Class == Shrink {
+	if f, ok := errors.AsType[*slackapi.Failure](err); ok && f.Class == slackapi.Shrink {
 		s.logger.Warn("Slack refused the message's shape; sending a minimal rendering", "code", f.Code, "group_key", in.GroupKey)
 		err = send(s.checked(render.Minimal(in), in))
-		if f, ok := errors.AsType[*Failure](err); ok && f.Class == Shrink {
-			f.Class = Permanent
+		if f, ok := errors.AsType[*slackapi.Failure](err); ok && f.Class == slackapi.Shrink {
+			f.Class = slackapi.Permanent
 		}
 	}
 	return err
@@ -814,73 +703,4 @@ func (s *Sender) checked(m render.Message, in render.Input) render.Message {
 		s.logger.Warn("Message template failed; part rendered without it", "part", e.Part, "err", e.Err, "group_key", in.GroupKey)
 	}
 	return m
-}
-
-// call makes one Slack call within the scope's limits: it waits out a pause
-// that a 429 imposed, then the method's and the workspace's token buckets,
-// which admit the most urgent call first by t. Errors come back classified
-// as *Failure.
-func (s *Sender) call(ctx context.Context, scope, channel string, t turn, fn func(context.Context) error) error {
-	method := scope
-	if len(scope) > len(alertgroup.WebhookPrefix) && scope[:len(alertgroup.WebhookPrefix)] == alertgroup.WebhookPrefix {
-		method = methodWebhook
-	}
-	paused := false
-	for {
-		s.mu.Lock()
-		until := s.paused[scope]
-		s.mu.Unlock()
-		if d := until.Sub(s.now()); d > 0 {
-			if !sleep(ctx, d, nil) {
-				return ctx.Err()
-			}
-			paused = true
-			continue
-		}
-		break
-	}
-	if paused {
-		// The channel's bucket refilled during the pause; the slot taken
-		// before it is spent. Take a fresh one, or the calls after a pause
-		// go out as a burst that Slack answers with another 429.
-		if err := s.channelLimiter(channel).Wait(ctx); err != nil {
-			return err
-		}
-	}
-	if l := s.methods[method]; l != nil {
-		if err := l.wait(ctx, t); err != nil {
-			return err
-		}
-	}
-	if method == methodPost && s.workspace != nil {
-		if err := s.workspace.wait(ctx, t); err != nil {
-			return err
-		}
-	}
-	start := s.now()
-	// A call that has started finishes even when shutdown begins, bounded
-	// by the HTTP client's timeout: cancelling it would leave Slack's state
-	// unknown (posted or not) and invite a duplicate after the restart.
-	err := fn(context.WithoutCancel(ctx))
-	s.latency.WithLabelValues(method).Observe(s.now().Sub(start).Seconds())
-	if err == nil {
-		s.requests.WithLabelValues(method, "ok").Inc()
-		return nil
-	}
-	f := Classify(err)
-	s.requests.WithLabelValues(method, f.Code).Inc()
-	if f.RateLimited {
-		s.rateLimited.WithLabelValues(method).Inc()
-		ra := f.RetryAfter
-		if ra <= 0 {
-			ra = s.limits.RateLimitedBackoff
-		}
-		// No call to this scope before Retry-After has passed.
-		s.mu.Lock()
-		if until := s.now().Add(ra); until.After(s.paused[scope]) {
-			s.paused[scope] = until
-		}
-		s.mu.Unlock()
-	}
-	return f
 }

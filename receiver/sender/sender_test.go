@@ -13,7 +13,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
@@ -22,6 +21,7 @@ import (
 	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/alertgroup/boltstore"
 	"github.com/amslack/amslack/receiver/outbox"
+	"github.com/amslack/amslack/receiver/slackapi"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
@@ -49,7 +49,21 @@ type harness struct {
 
 const base = "http://slack.test/"
 
-func newHarness(t *testing.T, fakeOpts slackfake.Options, limits Limits, ro RouteOptions) *harness {
+// limits are a test's rate limits, and how long the sender retries an entry
+// (0 for the default).
+type limits struct {
+	slackapi.Limits
+	maxAge time.Duration
+}
+
+func newHarness(t *testing.T, fakeOpts slackfake.Options, l limits, ro RouteOptions) *harness {
+	t.Helper()
+	return startHarness(t, fakeOpts, l, ro, nil)
+}
+
+// startHarness is newHarness whose incoming webhooks, if webhooks is not
+// nil, are served by webhooks rather than by the harness's fake.
+func startHarness(t *testing.T, fakeOpts slackfake.Options, l limits, ro RouteOptions, webhooks http.Handler) *harness {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "amslack.db"), 0o600, &bbolt.Options{NoSync: true})
 	if err != nil {
@@ -66,15 +80,23 @@ func newHarness(t *testing.T, fakeOpts slackfake.Options, limits Limits, ro Rout
 	}
 	fake := slackfake.New(fakeOpts)
 	client := &http.Client{Transport: inProcess{fake}}
+	hooks := client
+	if webhooks != nil {
+		hooks = &http.Client{Transport: inProcess{webhooks}}
+	}
 	h := &harness{fake: fake, outbox: ob, store: st, reg: prometheus.NewRegistry(), done: make(chan struct{})}
 	h.sender = New(Options{
-		Outbox:     ob,
-		Store:      st,
-		Slack:      slack.New("xoxb-test", slack.OptionAPIURL(base+"api/"), slack.OptionHTTPClient(client)),
-		HTTPClient: client,
+		Outbox: ob,
+		Store:  st,
+		Slack: slackapi.New(slackapi.Options{
+			API:        slack.New("xoxb-test", slack.OptionAPIURL(base+"api/"), slack.OptionHTTPClient(client)),
+			HTTPClient: hooks,
+			Limits:     l.Limits,
+			Registerer: h.reg,
+		}),
 		Routes:     func(string) RouteOptions { return ro },
 		Controls:   testControls,
-		Limits:     limits,
+		MaxAge:     l.maxAge,
 		Registerer: h.reg,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -157,7 +179,7 @@ func headers(msgs []slackfake.Message) []string {
 
 func TestLifecycle(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, RouteOptions{ThreadReplies: true})
+		h := newHarness(t, slackfake.SlackRateLimits(), limits{}, RouteOptions{ThreadReplies: true})
 		const ch = "C0LIFE0001"
 
 		h.enqueue(t, notification("DiskFull", ch, "firing", "critical", "a", "b"))
@@ -213,7 +235,7 @@ func TestLifecycle(t *testing.T) {
 
 func TestOutageThenPriorityOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, RouteOptions{})
+		h := newHarness(t, slackfake.SlackRateLimits(), limits{}, RouteOptions{})
 		const ch = "C0OUTAGE01"
 		h.fake.SetOutage(true)
 		// Warnings arrive first, then a critical and an info.
@@ -262,7 +284,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		fakeOpts.RetryAfter = 5 * time.Second
 		// amslack believes it may send twice as fast as the fake allows, so
 		// the fake answers 429 and amslack must wait out each Retry-After.
-		h := newHarness(t, fakeOpts, Limits{ChannelRate: 2, ChannelBurst: 6}, RouteOptions{})
+		h := newHarness(t, fakeOpts, limits{Limits: slackapi.Limits{ChannelRate: 2, ChannelBurst: 6}}, RouteOptions{})
 		for c := range 3 {
 			for i := range 10 {
 				h.enqueue(t, notification(fmt.Sprintf("G%d", i), fmt.Sprintf("C0RATE000%d", c), "firing", "warning", "x"))
@@ -307,7 +329,7 @@ func TestFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, RouteOptions{})
+				h := newHarness(t, slackfake.SlackRateLimits(), limits{}, RouteOptions{})
 				h.fake.FailNext(tt.method, 1, tt.status, tt.slackErr)
 				h.enqueue(t, notification("G", "C0FAIL0001", "firing", "critical", "x"))
 				h.settle(t, 5*time.Minute)
@@ -333,11 +355,8 @@ func TestWebhookRoute(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake := slackfake.New(slackfake.SlackRateLimits())
 		hookURL := fake.WebhookURL(strings.TrimSuffix(base, "/"), "C0HOOK0001")
-		h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, RouteOptions{})
-		// Route the harness's client at this fake's webhook by swapping the
-		// sender's fake: the harness fake serves the Web API, this one the
-		// webhook.
-		h.sender.client = &http.Client{Transport: inProcess{fake}}
+		// The harness fake serves the Web API, this one the webhook.
+		h := startHarness(t, slackfake.SlackRateLimits(), limits{}, RouteOptions{}, fake)
 		h.sender.routes = func(string) RouteOptions { return RouteOptions{WebhookURL: hookURL} }
 		key := "webhook:status"
 		h.enqueue(t, notification("G", key, "firing", "critical", "x"))
@@ -355,37 +374,9 @@ func TestWebhookRoute(t *testing.T) {
 	})
 }
 
-func TestClassify(t *testing.T) {
-	tests := []struct {
-		err  error
-		want Failure
-	}{
-		{&slack.RateLimitedError{RetryAfter: 3 * time.Second}, Failure{Class: Retry, Code: "ratelimited", RateLimited: true, RetryAfter: 3 * time.Second}},
-		{slack.StatusCodeError{Code: 429}, Failure{Class: Retry, Code: "ratelimited", RateLimited: true}},
-		{slack.StatusCodeError{Code: 503}, Failure{Class: Retry, Code: "http_503"}},
-		{slack.StatusCodeError{Code: 404}, Failure{Class: Permanent, Code: "http_404"}},
-		{slack.SlackErrorResponse{Err: "msg_blocks_too_long"}, Failure{Class: Shrink, Code: "msg_blocks_too_long"}},
-		{slack.SlackErrorResponse{Err: "not_in_channel"}, Failure{Class: Permanent, Code: "not_in_channel"}},
-		{slack.SlackErrorResponse{Err: "restricted_action_read_only_channel"}, Failure{Class: Permanent, Code: "restricted_action_read_only_channel"}},
-		{slack.SlackErrorResponse{Err: "restricted_action_something_new"}, Failure{Class: Permanent, Code: "restricted_action"}},
-		{slack.SlackErrorResponse{Err: "message_limit_exceeded"}, Failure{Class: Retry, Code: "message_limit_exceeded", RateLimited: true}},
-		{slack.SlackErrorResponse{Err: "brand_new_error"}, Failure{Class: Retry, Code: "other"}},
-		{&webhookError{status: 404, body: "channel_not_found"}, Failure{Class: Permanent, Code: "channel_not_found"}},
-		{&webhookError{status: 429, retryAfter: time.Second}, Failure{Class: Retry, Code: "ratelimited", RateLimited: true, RetryAfter: time.Second}},
-		{context.DeadlineExceeded, Failure{Class: Retry, Code: "transport"}},
-	}
-	for _, tt := range tests {
-		got := *Classify(tt.err)
-		got.Err = nil
-		if diff := cmp.Diff(got, tt.want); diff != "" {
-			t.Errorf("Classify(%v) (-got +want):\n%s", tt.err, diff)
-		}
-	}
-}
-
 func TestRefreshUpdatesAndRepliesWithNotes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, RouteOptions{ThreadReplies: true})
+		h := newHarness(t, slackfake.SlackRateLimits(), limits{}, RouteOptions{ThreadReplies: true})
 		const ch = "C0NOTES001"
 		n := notification("G", ch, "firing", "critical", "a")
 		h.enqueue(t, n)
@@ -437,7 +428,7 @@ func TestRefreshUpdatesAndRepliesWithNotes(t *testing.T) {
 
 func TestDeletedMessageIsPostedAgain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, RouteOptions{ThreadReplies: true})
+		h := newHarness(t, slackfake.SlackRateLimits(), limits{}, RouteOptions{ThreadReplies: true})
 		const ch = "C0GONE0001"
 		h.enqueue(t, notification("G", ch, "firing", "critical", "a"))
 		h.settle(t, time.Minute)
@@ -456,7 +447,7 @@ func TestDeletedMessageIsPostedAgain(t *testing.T) {
 
 func TestOlderNotificationDoesNotOverwriteNewer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, RouteOptions{})
+		h := newHarness(t, slackfake.SlackRateLimits(), limits{}, RouteOptions{})
 		const ch = "C0STALE001"
 		older := notification("G", ch, "firing", "critical", "a")
 		time.Sleep(time.Second)
@@ -477,7 +468,7 @@ func TestOlderNotificationDoesNotOverwriteNewer(t *testing.T) {
 
 func TestOneFailingEntryDoesNotStallItsChannel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, slackfake.SlackRateLimits(), Limits{ChannelBurst: 3}, RouteOptions{})
+		h := newHarness(t, slackfake.SlackRateLimits(), limits{Limits: slackapi.Limits{ChannelBurst: 3}}, RouteOptions{})
 		const ch = "C0STALL001"
 		// An error Slack might add one day, for one message: that entry is
 		// retried on its own clock, and the channel goes on.
@@ -507,7 +498,7 @@ func TestRepeatNotifications(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				h := newHarness(t, slackfake.SlackRateLimits(), Limits{}, tt.ro)
+				h := newHarness(t, slackfake.SlackRateLimits(), limits{}, tt.ro)
 				const ch = "C0REPEAT01"
 				h.enqueue(t, notification("G", ch, "firing", "warning", "a"))
 				h.settle(t, time.Minute)

@@ -1,16 +1,12 @@
 package sender
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"golang.org/x/time/rate"
-
+	"github.com/amslack/amslack/receiver/slackapi"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
@@ -20,9 +16,9 @@ import (
 // decides, and the critical alert must take the next workspace slot.
 func TestCriticalWaitsOneWorkspaceSlot(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		// 61 a minute is one send slot a second (see perMinute).
+		// 61 a minute is one send slot a second (see slackapi's perMinute).
 		const perMinute, slot = 61, time.Second
-		h := newHarness(t, slackfake.SlackRateLimits(), Limits{WorkspacePerMinute: perMinute}, RouteOptions{})
+		h := newHarness(t, slackfake.SlackRateLimits(), limits{Limits: slackapi.Limits{WorkspacePerMinute: perMinute}}, RouteOptions{})
 		const warnings = 120
 		for i := range warnings {
 			h.enqueue(t, notification(fmt.Sprintf("Warn%03d", i), fmt.Sprintf("C0WARN%04d", i), "firing", "warning", "w"))
@@ -63,75 +59,5 @@ func TestCriticalWaitsOneWorkspaceSlot(t *testing.T) {
 		if v := h.fake.Violations(); len(v) != 0 {
 			t.Errorf("rate-limit violations: %+v", v)
 		}
-	})
-}
-
-func TestAdmission(t *testing.T) {
-	t.Run("most urgent first, one token a slot", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			a := newAdmission(rate.NewLimiter(1, 1))
-			if err := a.wait(t.Context(), turn{priority: 9}); err != nil {
-				t.Fatal(err)
-			}
-			start := time.Now()
-			old := start.Add(-time.Hour)
-			type grant struct {
-				name string
-				at   time.Duration
-			}
-			grants := make(chan grant, 4)
-			for _, w := range []struct {
-				name string
-				turn turn
-			}{
-				{"info", turn{priority: 3, since: old}},
-				{"warning-new", turn{priority: 2, since: start}},
-				{"warning-old", turn{priority: 2, since: old}},
-				{"critical", turn{priority: 0, since: start}},
-			} {
-				go func() {
-					if err := a.wait(t.Context(), w.turn); err != nil {
-						t.Error(err)
-					}
-					grants <- grant{w.name, time.Since(start)}
-				}()
-				synctest.Wait()
-			}
-			var got []grant
-			for range 4 {
-				got = append(got, <-grants)
-			}
-			want := []grant{{"critical", time.Second}, {"warning-old", 2 * time.Second}, {"warning-new", 3 * time.Second}, {"info", 4 * time.Second}}
-			if diff := cmp.Diff(got, want, cmp.AllowUnexported(grant{})); diff != "" {
-				t.Errorf("grants (-got +want):\n%s", diff)
-			}
-		})
-	})
-
-	t.Run("a waiter that gives up returns its token", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			a := newAdmission(rate.NewLimiter(1, 1))
-			if err := a.wait(t.Context(), turn{}); err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(t.Context())
-			done := make(chan error)
-			go func() { done <- a.wait(ctx, turn{}) }()
-			time.Sleep(500 * time.Millisecond)
-			cancel()
-			if err := <-done; !errors.Is(err, context.Canceled) {
-				t.Fatalf("wait = %v, want %v", err, context.Canceled)
-			}
-			// The token held for the waiter went back to the bucket: the
-			// next caller gets it when it comes due, half a second on,
-			// rather than the one after it.
-			start := time.Now()
-			if err := a.wait(t.Context(), turn{}); err != nil {
-				t.Fatal(err)
-			}
-			if d := time.Since(start); d != 500*time.Millisecond {
-				t.Errorf("next caller waited %s, want 500ms", d)
-			}
-		})
 	})
 }

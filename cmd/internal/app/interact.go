@@ -16,13 +16,14 @@ import (
 	"github.com/amslack/amslack/cmd/internal/config"
 	"github.com/amslack/amslack/interact"
 	"github.com/amslack/amslack/interact/amclient"
+	"github.com/amslack/amslack/receiver/slackapi"
 	"github.com/amslack/amslack/render"
 )
 
 // newInteract builds the handler of Slack's interactions. Without a signing
 // secret amslack cannot tell Slack's requests from anyone's, so the
 // endpoints then refuse every request.
-func (a *App) newInteract(cfg *Config, s *secrets, client *slack.Client) error {
+func (a *App) newInteract(cfg *Config, s *secrets, client *slackapi.Client) error {
 	if s.signingSecret == "" {
 		a.logger.Warn("slack.signing_secret is not set: buttons, commands and events are refused")
 		return nil
@@ -85,8 +86,8 @@ func (a *App) newInteract(cfg *Config, s *secrets, client *slack.Client) error {
 // keepRestartOnly carries over from the running configuration what only a
 // restart applies, and says so when a reload changed it. The interaction
 // handler holds caches (click de-duplication, approvals in progress) that
-// must not be lost while clicks are in flight, and the sender's limiters
-// hold the state of Slack's rate limits; the buttons must stay those the
+// must not be lost while clicks are in flight, and the Slack client's
+// limiter holds the state of Slack's rate limits; the buttons must stay those the
 // handler knows.
 func (a *App) keepRestartOnly(old, cur *config.Config) {
 	var changed []string

@@ -92,7 +92,7 @@ func (s *Server) dispatch(r *http.Request, c *call, perr error) reply {
 	}
 	if f, ok := s.takeFault(c.method); ok {
 		if f.status == http.StatusTooManyRequests {
-			secs := s.block(c.now, s.opts.RetryAfter, s.methodScope(c.method).key)
+			secs := s.block(c.now, s.opts.RetryAfter, s.methodLimit(c.method).scope)
 			rep := slackError(f.status, f.slackErr)
 			rep.retryAfter = secs
 			return rep
@@ -111,12 +111,12 @@ func (s *Server) dispatch(r *http.Request, c *call, perr error) reply {
 	case s.opts.Token != "" && tok != s.opts.Token:
 		return slackError(http.StatusOK, "invalid_auth")
 	}
-	scopes := []scope{s.methodScope(c.method)}
+	scopes := []limit{s.methodLimit(c.method)}
 	if c.method == "chat.postMessage" {
 		if ch := c.p.get("channel"); ch != "" {
-			scopes = append(scopes, s.channelScope(ch))
+			scopes = append(scopes, s.channelLimit(ch))
 		}
-		scopes = append(scopes, s.workspaceScope())
+		scopes = append(scopes, s.workspaceLimit())
 	}
 	if secs := s.admit(c.now, c.req, scopes...); secs > 0 {
 		// Slack's Web API says "ratelimited"; its webhooks say

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/amslack/amslack/receiver/slackapi"
 )
 
 // attempt is one request of a rate-limit scenario: wait, then call.
@@ -87,7 +89,7 @@ func TestRateLimits(t *testing.T) {
 			},
 			want: []outcome{passed, limited("3"), limited("2"), passed},
 			wantViolations: []Violation{{
-				Time: at(2 * time.Second), Scope: "chat.postMessage:C1", Method: "chat.postMessage", Channel: "C1",
+				Time: at(2 * time.Second), Scope: slackapi.ChannelScope("C1"), Method: "chat.postMessage", Channel: "C1",
 				Until: at(3 * time.Second),
 			}},
 		},
@@ -121,7 +123,7 @@ func TestRateLimits(t *testing.T) {
 			},
 			want: []outcome{passed, passed, limited("60"), limited("30"), passed},
 			wantViolations: []Violation{{
-				Time: at(30 * time.Second), Scope: "workspace", Method: "chat.postMessage", Channel: "C4",
+				Time: at(30 * time.Second), Scope: slackapi.WorkspaceScope(), Method: "chat.postMessage", Channel: "C4",
 				Until: at(60 * time.Second),
 			}},
 		},
@@ -136,7 +138,7 @@ func TestRateLimits(t *testing.T) {
 			},
 			want: []outcome{passed, limited("1"), passed, limited("1"), passed},
 			wantViolations: []Violation{{
-				Time: at(500 * time.Millisecond), Scope: "chat.postMessage:C1", Method: "chat.postMessage", Channel: "C1",
+				Time: at(500 * time.Millisecond), Scope: slackapi.ChannelScope("C1"), Method: "chat.postMessage", Channel: "C1",
 				Until: at(time.Second),
 			}},
 		},
@@ -152,11 +154,11 @@ func TestRateLimits(t *testing.T) {
 			want: []outcome{passed, limited("1"), limited("1"), limited("1"), passed},
 			wantViolations: []Violation{
 				{
-					Time: at(900 * time.Millisecond), Scope: "chat.postMessage:C1", Method: "chat.postMessage", Channel: "C1",
+					Time: at(900 * time.Millisecond), Scope: slackapi.ChannelScope("C1"), Method: "chat.postMessage", Channel: "C1",
 					Until: at(time.Second),
 				},
 				{
-					Time: at(1100 * time.Millisecond), Scope: "chat.postMessage:C1", Method: "chat.postMessage", Channel: "C1",
+					Time: at(1100 * time.Millisecond), Scope: slackapi.ChannelScope("C1"), Method: "chat.postMessage", Channel: "C1",
 					Until: at(1900 * time.Millisecond),
 				},
 			},
@@ -178,7 +180,7 @@ func TestRateLimits(t *testing.T) {
 				{Status: 200, Error: "message_not_found"},
 			},
 			wantViolations: []Violation{{
-				Time: at(0), Scope: "method:chat.update", Method: "chat.update", Channel: "C1", Until: at(time.Second),
+				Time: at(0), Scope: slackapi.MethodScope("chat.update"), Method: "chat.update", Channel: "C1", Until: at(time.Second),
 			}},
 		},
 	}

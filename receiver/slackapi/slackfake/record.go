@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 	"unicode/utf8"
+
+	"github.com/amslack/amslack/receiver/slackapi"
 )
 
 // Request is one request the server answered.
@@ -28,9 +30,9 @@ type Request struct {
 // Retry-After the client was given for that scope had passed.
 type Violation struct {
 	Time time.Time
-	// Scope is "method:<method>", "chat.postMessage:<channel>",
-	// "webhook:<id>" or "workspace".
-	Scope   string
+	// Scope is the method's, the channel's, the incoming webhook's (by its
+	// ID) or the workspace's.
+	Scope   slackapi.Scope
 	Method  string
 	Channel string
 	// Until is when the client was told it could try again.

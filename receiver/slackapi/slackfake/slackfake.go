@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/amslack/amslack/receiver/slackapi"
 )
 
 // Identifiers of the fake workspace and of the bot that posts through it.
@@ -141,10 +143,10 @@ type state struct {
 	violations    []Violation
 	responses     map[string]*responseURL
 	triggers      map[string]*trigger
-	limiters      map[string]limiter
+	limiters      map[slackapi.Scope]limiter
 	// blocked holds, per rate-limit scope, the time until which a client
 	// was told to wait.
-	blocked map[string]time.Time
+	blocked map[slackapi.Scope]time.Time
 	faults  map[string][]fault
 	outage  bool
 	latency time.Duration
@@ -156,8 +158,8 @@ func newState() state {
 		byKey:     map[string]*message{},
 		responses: map[string]*responseURL{},
 		triggers:  map[string]*trigger{},
-		limiters:  map[string]limiter{},
-		blocked:   map[string]time.Time{},
+		limiters:  map[slackapi.Scope]limiter{},
+		blocked:   map[slackapi.Scope]time.Time{},
 		faults:    map[string][]fault{},
 	}
 }
@@ -512,40 +514,41 @@ func (s *Server) takeFault(method string) (fault, bool) {
 	return q[0], true
 }
 
-// scope is a rate-limit scope a request falls in.
-type scope struct {
-	key string
+// limit is a rate-limit scope a request falls in, and how the fake counts
+// the requests in it.
+type limit struct {
+	scope slackapi.Scope
 	// newLimiter builds the scope's limiter; nil when the scope has no
 	// configured limit (it can still be blocked by an injected 429).
 	newLimiter func() limiter
 }
 
-func (s *Server) methodScope(method string) scope {
-	sc := scope{key: "method:" + method}
+func (s *Server) methodLimit(method string) limit {
+	sc := limit{scope: slackapi.MethodScope(method)}
 	if n := s.opts.MethodPerMinute[method]; n > 0 {
 		sc.newLimiter = func() limiter { return newWindow(n, time.Minute) }
 	}
 	return sc
 }
 
-func (s *Server) channelScope(channel string) scope {
-	sc := scope{key: "chat.postMessage:" + channel}
+func (s *Server) channelLimit(channel string) limit {
+	sc := limit{scope: slackapi.ChannelScope(channel)}
 	if s.opts.ChannelPerSecond > 0 {
 		sc.newLimiter = func() limiter { return newBucket(s.opts.ChannelPerSecond, s.opts.ChannelBurst) }
 	}
 	return sc
 }
 
-func (s *Server) webhookScope(id string) scope {
-	sc := scope{key: "webhook:" + id}
+func (s *Server) webhookLimit(id string) limit {
+	sc := limit{scope: slackapi.WebhookScope(id)}
 	if s.opts.WebhookPerSecond > 0 {
 		sc.newLimiter = func() limiter { return newBucket(s.opts.WebhookPerSecond, s.opts.WebhookBurst) }
 	}
 	return sc
 }
 
-func (s *Server) workspaceScope() scope {
-	sc := scope{key: "workspace"}
+func (s *Server) workspaceLimit() limit {
+	sc := limit{scope: slackapi.WorkspaceScope()}
 	if n := s.opts.WorkspacePerMinute; n > 0 {
 		sc.newLimiter = func() limiter { return newWindow(n, time.Minute) }
 	}
@@ -556,32 +559,32 @@ func (s *Server) workspaceScope() scope {
 // of Retry-After to answer with, or 0 when the request may proceed. A
 // request in a scope whose Retry-After has not passed is a violation: it is
 // recorded and refused again.
-func (s *Server) admit(now time.Time, req *Request, scopes ...scope) int {
+func (s *Server) admit(now time.Time, req *Request, scopes ...limit) int {
 	for _, sc := range scopes {
-		until, ok := s.st.blocked[sc.key]
+		until, ok := s.st.blocked[sc.scope]
 		if !ok || !now.Before(until) {
 			continue
 		}
 		s.st.violations = append(s.st.violations, Violation{
-			Time: now, Scope: sc.key, Method: req.Method, Channel: req.Channel, Until: until,
+			Time: now, Scope: sc.scope, Method: req.Method, Channel: req.Channel, Until: until,
 		})
-		return s.block(now, max(until.Sub(now), s.opts.RetryAfter), sc.key)
+		return s.block(now, max(until.Sub(now), s.opts.RetryAfter), sc.scope)
 	}
 	var wait time.Duration
-	var over []string
+	var over []slackapi.Scope
 	lims := make([]limiter, 0, len(scopes))
 	for _, sc := range scopes {
 		if sc.newLimiter == nil {
 			continue
 		}
-		l, ok := s.st.limiters[sc.key]
+		l, ok := s.st.limiters[sc.scope]
 		if !ok {
 			l = sc.newLimiter()
-			s.st.limiters[sc.key] = l
+			s.st.limiters[sc.scope] = l
 		}
 		if d := l.wait(now); d > 0 {
 			wait = max(wait, d)
-			over = append(over, sc.key)
+			over = append(over, sc.scope)
 		}
 		lims = append(lims, l)
 	}
@@ -594,14 +597,14 @@ func (s *Server) admit(now time.Time, req *Request, scopes ...scope) int {
 	return 0
 }
 
-// block tells clients of keys to wait d, rounded up to whole seconds, and
+// block tells clients of scopes to wait d, rounded up to whole seconds, and
 // returns those seconds.
-func (s *Server) block(now time.Time, d time.Duration, keys ...string) int {
+func (s *Server) block(now time.Time, d time.Duration, scopes ...slackapi.Scope) int {
 	secs := retryAfterSeconds(d)
 	until := now.Add(time.Duration(secs) * time.Second)
-	for _, k := range keys {
-		if until.After(s.st.blocked[k]) {
-			s.st.blocked[k] = until
+	for _, sc := range scopes {
+		if until.After(s.st.blocked[sc]) {
+			s.st.blocked[sc] = until
 		}
 	}
 	return secs

@@ -85,7 +85,7 @@ func (s *Server) webhook(now time.Time, id string, p params, valid bool, req *Re
 	if f, ok := s.takeFault(MethodWebhook); ok {
 		rep := plainError(f.status, f.slackErr)
 		if f.status == http.StatusTooManyRequests {
-			rep = webhookRateLimited(s.block(now, s.opts.RetryAfter, s.webhookScope(id).key))
+			rep = webhookRateLimited(s.block(now, s.opts.RetryAfter, s.webhookLimit(id).scope))
 		}
 		return rep
 	}
@@ -93,7 +93,7 @@ func (s *Server) webhook(now time.Time, id string, p params, valid bool, req *Re
 	if !found || !s.knownChannel(ch) {
 		return plainError(http.StatusNotFound, "channel_not_found")
 	}
-	if secs := s.admit(now, req, s.webhookScope(id), s.workspaceScope()); secs > 0 {
+	if secs := s.admit(now, req, s.webhookLimit(id), s.workspaceLimit()); secs > 0 {
 		return webhookRateLimited(secs)
 	}
 	if !valid {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/amslack/amslack/receiver/slackapi"
 )
 
 func TestWebhook(t *testing.T) {
@@ -147,7 +149,7 @@ func TestWebhookThreadsAndRateLimit(t *testing.T) {
 			t.Errorf("messages = %+v", msgs)
 		}
 		id := strings.TrimPrefix(hook, "/webhook/")
-		wantV := []Violation{{Time: time.Now().Add(-time.Second), Scope: "webhook:" + id, Method: MethodWebhook, Channel: "C1", Until: time.Now()}}
+		wantV := []Violation{{Time: time.Now().Add(-time.Second), Scope: slackapi.WebhookScope(id), Method: MethodWebhook, Channel: "C1", Until: time.Now()}}
 		if diff := cmp.Diff(s.Violations(), wantV); diff != "" {
 			t.Errorf("violations (-got +want):\n%s", diff)
 		}

@@ -1,4 +1,4 @@
-package sender
+package slackapi
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/amslack/amslack/render"
+	"github.com/slack-go/slack"
 )
 
 // webhookError is an incoming webhook's refusal. Slack answers webhooks with
@@ -29,12 +29,12 @@ func (e *webhookError) Error() string {
 
 // postWebhook posts a message to an incoming webhook. Errors never contain
 // the URL: it is a secret.
-func postWebhook(ctx context.Context, client *http.Client, url string, msg render.Message, threadTS string) error {
+func postWebhook(ctx context.Context, client *http.Client, url, text string, blocks []slack.Block, threadTS string) error {
 	body, err := json.Marshal(struct {
 		Text     string `json:"text"`
 		Blocks   any    `json:"blocks,omitempty"`
 		ThreadTS string `json:"thread_ts,omitempty"`
-	}{msg.Text, msg.Blocks.BlockSet, threadTS})
+	}{text, blocks, threadTS})
 	if err != nil {
 		return err
 	}

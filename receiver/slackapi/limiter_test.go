@@ -1,4 +1,4 @@
-package sender
+package slackapi
 
 import (
 	"context"
@@ -12,19 +12,19 @@ import (
 func BenchmarkLimiter(b *testing.B) {
 	for _, channels := range []int{1, 100, 10000} {
 		b.Run(fmt.Sprintf("channels=%d", channels), func(b *testing.B) {
-			s := New(Options{Limits: Limits{ChannelRate: 1e9, ChannelBurst: 1 << 30, MethodPerMinute: map[string]int{methodUpdate: 1 << 30}}})
-			names := make([]string, channels)
+			l := NewLimiter(Limits{ChannelRate: 1e9, ChannelBurst: 1 << 30, MethodPerMinute: map[string]int{MethodUpdate: 1 << 30}}, nil)
+			names := make([]Scope, channels)
 			for i := range names {
-				names[i] = fmt.Sprintf("C%09d", i)
+				names[i] = ChannelScope(fmt.Sprintf("C%09d", i))
 			}
-			m := s.methods[methodUpdate]
+			m := l.methods[MethodUpdate]
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				r := s.channelLimiter(names[i%channels]).Reserve()
+				r := l.Slot(names[i%channels]).Reserve()
 				if r.Delay() > 0 {
 					b.Fatal("limited")
 				}
-				if err := m.wait(context.Background(), turn{}); err != nil {
+				if err := m.wait(context.Background(), Turn{}); err != nil {
 					b.Fatal(err)
 				}
 			}

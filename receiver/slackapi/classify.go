@@ -1,4 +1,4 @@
-package sender
+package slackapi
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 )
 
 // Class is what to do after a failed Slack call. The decision is a value,
-// made in one place, rather than string matching spread over the sender.
+// made in one place, rather than string matching spread over the callers.
 type Class int
 
 // Classes of Slack failures. Web API errors arrive as HTTP 200 with

@@ -1,4 +1,4 @@
-package sender
+package slackapi
 
 import (
 	"container/heap"
@@ -9,13 +9,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// turn is a call's place in line for a limit shared by channels: lower
-// priority first (the outbox entry's, which ranks severity, then new
-// messages before updates), then the entry that has waited longer, then the
-// call that came first.
-type turn struct {
-	priority int
-	since    time.Time
+// Turn is a call's place in line for a limit shared by channels: lower
+// Priority first (the sender uses the outbox entry's, which ranks severity,
+// then new messages before updates), then the earlier Since (the entry that
+// has waited longer), then the call that came first.
+type Turn struct {
+	Priority int
+	Since    time.Time
 }
 
 // admission hands out the tokens of a token bucket that all channels share
@@ -46,7 +46,7 @@ type admission struct {
 func newAdmission(lim *rate.Limiter) *admission { return &admission{lim: lim} }
 
 // wait blocks until the caller may make one call, or ctx ends.
-func (a *admission) wait(ctx context.Context, t turn) error {
+func (a *admission) wait(ctx context.Context, t Turn) error {
 	a.mu.Lock()
 	if a.slot == nil {
 		// Nobody waits: a token available now is the caller's.
@@ -59,7 +59,7 @@ func (a *admission) wait(ctx context.Context, t turn) error {
 		a.hold(r, d)
 	}
 	a.seq++
-	w := &waiter{turn: t, seq: a.seq, ready: make(chan struct{})}
+	w := &waiter{Turn: t, seq: a.seq, ready: make(chan struct{})}
 	heap.Push(&a.waiters, w)
 	a.mu.Unlock()
 
@@ -118,7 +118,7 @@ func (a *admission) handOut() {
 
 // waiter is a caller waiting in an admission.
 type waiter struct {
-	turn
+	Turn
 	seq uint64
 	// ready is closed when the waiter is given a token; granted says so
 	// under the admission's mu.
@@ -135,11 +135,11 @@ func (h waiterHeap) Len() int { return len(h) }
 
 func (h waiterHeap) Less(i, j int) bool {
 	a, b := h[i], h[j]
-	if a.priority != b.priority {
-		return a.priority < b.priority
+	if a.Priority != b.Priority {
+		return a.Priority < b.Priority
 	}
-	if !a.since.Equal(b.since) {
-		return a.since.Before(b.since)
+	if !a.Since.Equal(b.Since) {
+		return a.Since.Before(b.Since)
 	}
 	return a.seq < b.seq
 }
