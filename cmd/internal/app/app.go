@@ -36,6 +36,7 @@ import (
 	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/outbox"
 	"github.com/amslack/amslack/receiver/sender"
+	"github.com/amslack/amslack/receiver/slackapi"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 	"github.com/amslack/amslack/render"
 )
@@ -109,23 +110,7 @@ type App struct {
 // Nothing runs until Start; Stop releases what New opened, whether or not
 // Start ran.
 func New(o Options) (*App, error) {
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Registry == nil {
-		o.Registry = prometheus.NewRegistry()
-	}
-	if o.HTTPClient == nil {
-		// One sender worker per channel calls Slack at once: keep that
-		// many connections alive rather than the default two, whose
-		// churn costs a TLS handshake per call in a storm.
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 100
-		o.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: t}
-	}
-	if o.ShutdownTimeout <= 0 {
-		o.ShutdownTimeout = 10 * time.Second
-	}
+	o = o.withDefaults()
 	a := &App{opts: o, logger: o.Logger, reg: o.Registry}
 	if err := a.life.init(o.WebConfigFile); err != nil {
 		return nil, err
@@ -134,20 +119,7 @@ func New(o Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load configuration: %w", err)
 	}
-	reg := promauto.With(o.Registry)
-	a.reloadOK = reg.NewGauge(prometheus.GaugeOpts{
-		Namespace: "amslack", Name: "config_last_reload_successful",
-		Help: "Whether the last configuration reload attempt was successful.",
-	})
-	a.reloadTime = reg.NewGauge(prometheus.GaugeOpts{
-		Namespace: "amslack", Name: "config_last_reload_success_timestamp_seconds",
-		Help: "Timestamp of the last successful configuration reload.",
-	})
-	a.rankErrors = reg.NewCounter(prometheus.CounterOpts{
-		Namespace: "amslack", Name: "notification_rank_errors_total",
-		Help: "Store lookups that ranking a received notification gave up on (error or timeout); the notification was ranked as a new message.",
-	})
-
+	a.registerMetrics()
 	secrets, err := readSecrets(cfg.Config)
 	if err != nil {
 		return nil, err
@@ -166,9 +138,8 @@ func New(o Options) (*App, error) {
 	if a.store, err = a.openStore(cfg.Config, secrets); err != nil {
 		return nil, err
 	}
-	severities := cfg.Delivery.SeverityOrder
 	a.outbox, err = outbox.Open(a.db, outbox.Options{
-		Priority:        a.priority(severities),
+		Priority:        a.priority(cfg.Delivery.SeverityOrder),
 		Logger:          o.Logger.With("component", "outbox"),
 		Registerer:      o.Registry,
 		DeadLetterLimit: cfg.Delivery.DeadLetterLimit,
@@ -176,31 +147,11 @@ func New(o Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open outbox: %w", err)
 	}
-
-	slackClient, err := a.slackClient(cfg.Config, secrets)
+	slackClient, err := a.newSlackClient(cfg, secrets)
 	if err != nil {
 		return nil, err
 	}
-	a.sender = sender.New(sender.Options{
-		Outbox:     a.outbox,
-		Store:      a.store,
-		Slack:      slackClient,
-		HTTPClient: a.httpClient(),
-		Routes:     a.routeOptions,
-		Controls:   interact.Controls,
-		Shared:     cfg.Store.Redis != nil,
-		ID:         replicaID(),
-		Limits: sender.Limits{
-			ChannelRate:        cfg.Delivery.ChannelRate,
-			ChannelBurst:       cfg.Delivery.ChannelBurst,
-			MethodPerMinute:    cfg.Delivery.MethodPerMinute,
-			WorkspacePerMinute: cfg.Delivery.WorkspacePerMinute,
-			RateLimitedBackoff: time.Duration(cfg.Delivery.RateLimitedBackoff),
-			MaxAge:             time.Duration(cfg.Delivery.MaxAge),
-		},
-		Logger:     o.Logger.With("component", "sender"),
-		Registerer: o.Registry,
-	})
+	a.newSender(cfg, slackClient)
 	a.signingSecret = secrets.signingSecret
 	if err := a.newInteract(cfg, secrets, slackClient); err != nil {
 		return nil, err
@@ -220,6 +171,83 @@ func New(o Options) (*App, error) {
 	a.reloadTime.SetToCurrentTime()
 	ok = true
 	return a, nil
+}
+
+// withDefaults fills what o leaves empty.
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	if o.HTTPClient == nil {
+		// One sender worker per channel calls Slack at once: keep that
+		// many connections alive rather than the default two, whose
+		// churn costs a TLS handshake per call in a storm.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 100
+		o.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: t}
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 10 * time.Second
+	}
+	return o
+}
+
+// registerMetrics creates the wiring's own metrics.
+func (a *App) registerMetrics() {
+	reg := promauto.With(a.reg)
+	a.reloadOK = reg.NewGauge(prometheus.GaugeOpts{
+		Namespace: "amslack", Name: "config_last_reload_successful",
+		Help: "Whether the last configuration reload attempt was successful.",
+	})
+	a.reloadTime = reg.NewGauge(prometheus.GaugeOpts{
+		Namespace: "amslack", Name: "config_last_reload_success_timestamp_seconds",
+		Help: "Timestamp of the last successful configuration reload.",
+	})
+	a.rankErrors = reg.NewCounter(prometheus.CounterOpts{
+		Namespace: "amslack", Name: "notification_rank_errors_total",
+		Help: "Store lookups that ranking a received notification gave up on (error or timeout); the notification was ranked as a new message.",
+	})
+}
+
+// newSlackClient builds the one client, and so the one set of rate limits,
+// for every call to Slack: the sender's and those of interactions and
+// events.
+func (a *App) newSlackClient(cfg *Config, s *secrets) (*slackapi.Client, error) {
+	api, err := a.slackClient(cfg.Config, s)
+	if err != nil {
+		return nil, err
+	}
+	return slackapi.New(slackapi.Options{
+		API:        api,
+		HTTPClient: a.httpClient(),
+		Limits: slackapi.Limits{
+			ChannelRate:        cfg.Delivery.ChannelRate,
+			ChannelBurst:       cfg.Delivery.ChannelBurst,
+			MethodPerMinute:    cfg.Delivery.MethodPerMinute,
+			WorkspacePerMinute: cfg.Delivery.WorkspacePerMinute,
+			RateLimitedBackoff: time.Duration(cfg.Delivery.RateLimitedBackoff),
+		},
+		Registerer: a.reg,
+	}), nil
+}
+
+// newSender builds the sender, which renders with interact's controls.
+func (a *App) newSender(cfg *Config, slackClient *slackapi.Client) {
+	a.sender = sender.New(sender.Options{
+		Outbox:     a.outbox,
+		Store:      a.store,
+		Slack:      slackClient,
+		Routes:     a.routeOptions,
+		Controls:   interact.Controls,
+		MaxAge:     time.Duration(cfg.Delivery.MaxAge),
+		Shared:     cfg.Store.Redis != nil,
+		ID:         replicaID(),
+		Logger:     a.logger.With("component", "sender"),
+		Registerer: a.reg,
+	})
 }
 
 // secrets are the configuration's secrets, read from the file or from

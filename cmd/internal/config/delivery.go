@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -36,15 +37,21 @@ type Delivery struct {
 	DeadLetterRetention model.Duration `yaml:"dead_letter_retention,omitempty"`
 }
 
+// limitedMethods are the Web API methods amslack calls that
+// delivery.method_per_minute may limit.
+var limitedMethods = []string{"chat.postMessage", "chat.update", "views.open", "usergroups.users.list"}
+
 // DefaultDelivery holds the values of the keys of delivery that are not
 // set. Slack posts about one message per second to a channel
 // (https://docs.slack.dev/apis/web-api/rate-limits); chat.update is its Tier 3, 50
 // or more calls a minute, and chat.postMessage is limited per channel and
-// per workspace instead.
+// per workspace instead. The Slack-in path's own calls have limits too:
+// views.open is Tier 4 (100 or more a minute) and usergroups.users.list
+// Tier 2 (20 or more a minute), per their reference pages on docs.slack.dev.
 var DefaultDelivery = Delivery{
 	ChannelRate:         1,
 	ChannelBurst:        3,
-	MethodPerMinute:     map[string]int{"chat.update": 50},
+	MethodPerMinute:     map[string]int{"chat.update": 50, "views.open": 100, "usergroups.users.list": 20},
 	WorkspacePerMinute:  300,
 	RateLimitedBackoff:  model.Duration(time.Minute),
 	MaxAge:              model.Duration(24 * time.Hour),
@@ -94,8 +101,8 @@ func (d *Delivery) validate() []error {
 	}
 	for m, n := range d.MethodPerMinute {
 		switch {
-		case m != "chat.update" && m != "chat.postMessage":
-			bad("delivery.method_per_minute."+m, "amslack's sender calls only chat.postMessage and chat.update")
+		case !slices.Contains(limitedMethods, m):
+			bad("delivery.method_per_minute."+m, "amslack limits only the methods it calls: %s", strings.Join(limitedMethods, ", "))
 		case n < 0:
 			bad("delivery.method_per_minute."+m, "must not be negative")
 		}
