@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
-	"github.com/prometheus/common/model"
 
 	"github.com/amslack/amslack/interact/amclient"
 	"github.com/amslack/amslack/receiver/alertgroup"
@@ -78,7 +77,7 @@ func (h *Handler) perform(ctx context.Context, c click) (string, bool) {
 	logger := h.logger.With("action", c.action, "channel", c.channel, "message_ts", c.ts)
 	if b == nil {
 		h.record(c, DecisionFailed, "unknown action", "", "")
-		return render.Mrkdwnf("amslack does not know the action %q; the message may come from an older configuration. Nothing was done.", c.action), false
+		return render.UnknownActionReply(c.action), false
 	}
 	g, found, err := h.lookup(ctx, c.channel, c.ts)
 	if err != nil {
@@ -143,7 +142,11 @@ func (h *Handler) buttonSilenceAllowed(ctx context.Context, r Rule, user string,
 	if err != nil {
 		return "", err
 	}
-	return h.silenceAllowed(ctx, r, user, lms)
+	// silenceAllowed's reasons are plain text, for Workflow steps; they
+	// quote matchers and alert labels, which come from outside, and the
+	// clicker reads the reason as mrkdwn.
+	reason, err := h.silenceAllowed(ctx, r, user, lms)
+	return render.EscapeMrkdwn(reason), err
 }
 
 // labelMatchers converts equality matchers for Alertmanager's filters.
@@ -257,11 +260,11 @@ func (h *Handler) silence(ctx context.Context, c click, g alertgroup.Group) outc
 	}
 	d, err := parseSilenceDuration(c.value)
 	if err != nil {
-		return failed(err, render.Mrkdwnf("%v", err))
+		return failed(err, render.ErrorReply(err))
 	}
 	ms, err := h.silenceMatchersFor(g)
 	if err != nil {
-		return failed(err, render.Mrkdwnf("amslack will not create this silence: %v.", err))
+		return failed(err, render.SilenceRefusedReply(err))
 	}
 	var prev string
 	if m := g.State.Silenced; m != nil {
@@ -277,7 +280,7 @@ func (h *Handler) silence(ctx context.Context, c click, g alertgroup.Group) outc
 		ID: prev, Matchers: ms, StartsAt: now, EndsAt: until, CreatedBy: createdBy(c.user), Comment: comment,
 	})
 	if err != nil {
-		return failed(err, render.Mrkdwnf("Alertmanager did not create the silence: %v. Nothing was changed.", err))
+		return failed(err, render.SilenceCreateFailedReply(err))
 	}
 	var replaced string
 	_, err = h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
@@ -299,7 +302,7 @@ func (h *Handler) silence(ctx context.Context, c click, g alertgroup.Group) outc
 			}
 		}
 		return outcome{err: err, result: err.Error(), silenceID: id,
-			text: render.Mrkdwnf("amslack could not record the silence (%v), so it expired it again. Try again in a moment.", err)}
+			text: render.SilenceRecordFailedReply(err)}
 	}
 	if replaced != "" {
 		// Someone silenced the group at the same time; one silence is
@@ -310,9 +313,9 @@ func (h *Handler) silence(ctx context.Context, c click, g alertgroup.Group) outc
 	}
 	// The note says what was silenced: the matchers come from the group's
 	// labels, which may be narrower or wider than what people expect.
-	h.refresh(ctx, g.Key, g.Route, render.Mrkdwnf("🔕 Silenced by %s for %s, until %s: %s", render.MentionMarkup(c.user), model.Duration(d), render.Until(until), matchersText(ms)))
+	h.refresh(ctx, g.Key, g.Route, render.SilencedNote(c.user, d, until, matchersText(ms)))
 	return outcome{
-		text:      render.Mrkdwnf("Silenced for %s, until %s (silence %s).", model.Duration(d), render.Until(until), id),
+		text:      render.SilencedReply(d, until, id),
 		result:    "silenced until " + until.UTC().Format(time.RFC3339),
 		silenceID: id,
 	}
@@ -350,7 +353,7 @@ func (h *Handler) unsilence(ctx context.Context, c click, g alertgroup.Group) ou
 		}
 		if err := h.expireSilence(ctx, mark.SilenceID); err != nil {
 			return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
-				text: render.Mrkdwnf("Alertmanager did not expire silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
+				text: render.SilenceExpireFailedReply(mark.SilenceID, err)}
 		}
 	}
 	_, err := h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
@@ -364,10 +367,10 @@ func (h *Handler) unsilence(ctx context.Context, c click, g alertgroup.Group) ou
 	})
 	if err != nil {
 		return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
-			text: render.Mrkdwnf("Silence %s expired, but amslack could not update the message: %v.", mark.SilenceID, err)}
+			text: render.UnsilenceRecordFailedReply(mark.SilenceID, err)}
 	}
-	h.refresh(ctx, g.Key, g.Route, render.Mrkdwnf("🔔 Silence removed by %s", render.MentionMarkup(c.user)))
-	return outcome{text: render.Mrkdwnf("Silence %s expired.", mark.SilenceID), result: "silence expired", silenceID: mark.SilenceID}
+	h.refresh(ctx, g.Key, g.Route, render.UnsilencedNote(c.user))
+	return outcome{text: render.UnsilencedReply(mark.SilenceID), result: "silence expired", silenceID: mark.SilenceID}
 }
 
 // ackComment starts with "ACK!", which karma and kthxbye read as an
@@ -378,7 +381,7 @@ func (h *Handler) ackComment(c click) string {
 
 func (h *Handler) ack(ctx context.Context, c click, g alertgroup.Group) outcome {
 	if m := g.State.Acked; m != nil {
-		return outcome{text: render.Mrkdwnf("Already acknowledged by %s.", m.By.Name), result: "already acknowledged", silenceID: m.SilenceID}
+		return outcome{text: render.AlreadyAckedReply(m.By), result: "already acknowledged", silenceID: m.SilenceID}
 	}
 	now := h.now()
 	mark := &alertgroup.Mark{By: c.user, At: now}
@@ -388,14 +391,14 @@ func (h *Handler) ack(ctx context.Context, c click, g alertgroup.Group) outcome 
 		}
 		ms, err := h.silenceMatchersFor(g)
 		if err != nil {
-			return failed(err, render.Mrkdwnf("amslack cannot acknowledge this group: %v.", err))
+			return failed(err, render.AckRefusedReply(err))
 		}
 		mark.Until = now.Add(h.ackDuration)
 		id, err := h.silences.CreateSilence(ctx, amclient.Silence{
 			Matchers: ms, StartsAt: now, EndsAt: mark.Until, CreatedBy: createdBy(c.user), Comment: h.ackComment(c),
 		})
 		if err != nil {
-			return failed(err, render.Mrkdwnf("Alertmanager did not create the acknowledgement silence: %v. Nothing was changed.", err))
+			return failed(err, render.AckCreateFailedReply(err))
 		}
 		mark.SilenceID = id
 	}
@@ -419,16 +422,13 @@ func (h *Handler) ack(ctx context.Context, c click, g alertgroup.Group) outcome 
 			}
 		}
 		if err != nil {
-			return outcome{err: err, result: err.Error(), text: render.Mrkdwnf("amslack could not record the acknowledgement: %v. Try again in a moment.", err)}
+			return outcome{err: err, result: err.Error(), text: render.AckRecordFailedReply(err)}
 		}
-		return outcome{text: render.Mrkdwnf("Already acknowledged by %s.", first.By.Name), result: "already acknowledged", silenceID: first.SilenceID}
+		return outcome{text: render.AlreadyAckedReply(first.By), result: "already acknowledged", silenceID: first.SilenceID}
 	}
-	h.refresh(ctx, g.Key, g.Route, render.Mrkdwnf("👀 Acknowledged by %s", render.MentionMarkup(c.user)))
-	if mark.SilenceID == "" {
-		return outcome{text: "Acknowledged.", result: "acknowledged"}
-	}
+	h.refresh(ctx, g.Key, g.Route, render.AckedNote(c.user))
 	return outcome{
-		text:      render.Mrkdwnf("Acknowledged. The alerts are silenced for %s (silence %s) and amslack extends that while they fire.", model.Duration(h.ackDuration), mark.SilenceID),
+		text:      render.AckedReply(h.ackDuration, mark.SilenceID),
 		result:    "acknowledged",
 		silenceID: mark.SilenceID,
 	}
@@ -445,7 +445,7 @@ func (h *Handler) unack(ctx context.Context, c click, g alertgroup.Group) outcom
 		}
 		if err := h.expireSilence(ctx, mark.SilenceID); err != nil {
 			return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
-				text: render.Mrkdwnf("Alertmanager did not expire the acknowledgement silence %s: %v. Nothing was changed.", mark.SilenceID, err)}
+				text: render.AckExpireFailedReply(mark.SilenceID, err)}
 		}
 	}
 	var current string
@@ -464,13 +464,13 @@ func (h *Handler) unack(ctx context.Context, c click, g alertgroup.Group) outcom
 	})
 	if err != nil {
 		return outcome{err: err, result: err.Error(), silenceID: mark.SilenceID,
-			text: render.Mrkdwnf("The acknowledgement silence expired, but amslack could not update the message: %v.", err)}
+			text: render.UnackRecordFailedReply(err)}
 	}
 	if current != "" && current != mark.SilenceID {
 		if err := h.expireSilence(ctx, current); err != nil {
 			h.logger.Warn("cannot expire extended acknowledgement silence", "silence_id", current, "err", err)
 		}
 	}
-	h.refresh(ctx, g.Key, g.Route, render.Mrkdwnf("Acknowledgement removed by %s", render.MentionMarkup(c.user)))
+	h.refresh(ctx, g.Key, g.Route, render.UnackedNote(c.user))
 	return outcome{text: "Acknowledgement removed.", result: "acknowledgement removed", silenceID: mark.SilenceID}
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
+
+	"github.com/amslack/amslack/interact/amclient"
 )
 
 // TestButtonSilenceKeepsToRule checks that the Silence and Acknowledge
@@ -36,5 +38,30 @@ func TestButtonSilenceKeepsToRule(t *testing.T) {
 				t.Errorf("silences created: %d, want none", n)
 			}
 		})
+	}
+}
+
+// TestButtonSilenceRefusalEscaped checks that a refusal quoting an alert's
+// labels, which come from outside, reaches the clicker escaped: the reply
+// is mrkdwn, where <!channel> would ping the channel.
+func TestButtonSilenceRefusalEscaped(t *testing.T) {
+	prod := Rule{Matchers: []string{`cluster="prod"`}}
+	m, err := labels.ParseMatcher(prod.Matchers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod.ParsedMatchers = labels.Matchers{m}
+	// An Alertmanager whose matching differs from amslack's lists an
+	// alert outside the rule.
+	am := &fakeAM{alerts: []amclient.Alert{{Labels: map[string]string{"alertname": "DiskFull", "cluster": "<!channel> & <https://evil.example|x>"}}}}
+	e := newEnv(t, Options{Silences: am, Silence: prod})
+	seedGroup(t, e.groups.Groups, nil)
+	e.post(t, clickSpec{action: ActionSilence, value: "1h", responseURL: e.sink.url("x")})
+	got := e.sink.next(t)
+	if !strings.Contains(got, "does not allow silencing the alert") || !strings.Contains(got, "&lt;!channel&gt; &amp; &lt;https://evil.example|x&gt;") {
+		t.Errorf("reply = %q, want the refusal with the labels escaped", got)
+	}
+	if n := len(am.creates()); n != 0 {
+		t.Errorf("silences created: %d, want none", n)
 	}
 }

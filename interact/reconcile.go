@@ -8,6 +8,7 @@ import (
 
 	"github.com/amslack/amslack/interact/amclient"
 	"github.com/amslack/amslack/receiver/alertgroup"
+	"github.com/amslack/amslack/render"
 )
 
 func (h *Handler) reconcileLoop(ctx context.Context) {
@@ -296,7 +297,7 @@ func (h *Handler) resolve(ctx context.Context, g alertgroup.Group) error {
 			h.logger.Warn("cannot expire acknowledgement silence", "silence_id", ackID, "err", err)
 		}
 	}
-	h.refresh(ctx, g.Key, g.Route, "✅ Resolved while silenced: Alertmanager no longer has these alerts")
+	h.refresh(ctx, g.Key, g.Route, render.ResolvedWhileSilencedNote)
 	return nil
 }
 

@@ -93,8 +93,5 @@ func resolvedRefusal(g alertgroup.Group) string {
 	if g.Status != alertgroup.StatusResolved {
 		return ""
 	}
-	if g.ResolvedAt.IsZero() {
-		return "This alert group has resolved; nothing was done."
-	}
-	return render.Mrkdwnf("This alert group resolved at %s; nothing was done.", render.Until(g.ResolvedAt))
+	return render.ResolvedReply(g.ResolvedAt)
 }

@@ -59,13 +59,13 @@ func (h *Handler) runAction(ctx context.Context, c click, g alertgroup.Group, a 
 			h.refresh(ctx, g.Key, g.Route)
 		}
 		return outcome{
-			text:   render.Mrkdwnf("You already approved %s (%d of %d); waiting for %d more.", a.Label, ap.have, a.Approvals, a.Approvals-ap.have),
+			text:   render.AlreadyApprovedReply(a.Label, ap.have, a.Approvals),
 			result: fmt.Sprintf("already approved %d/%d", ap.have, a.Approvals),
 		}
 	case !ap.run:
-		h.refresh(ctx, g.Key, g.Route, render.Mrkdwnf("%s: approved by %s (%d of %d)", a.Label, render.MentionMarkup(c.user), ap.have, a.Approvals))
+		h.refresh(ctx, g.Key, g.Route, render.ApprovalNote(a.Label, c.user, ap.have, a.Approvals))
 		return outcome{
-			text:   render.Mrkdwnf("Approval of %s recorded (%d of %d); waiting for %d more.", a.Label, ap.have, a.Approvals, a.Approvals-ap.have),
+			text:   render.ApprovalRecordedReply(a.Label, ap.have, a.Approvals),
 			result: fmt.Sprintf("approval %d/%d", ap.have, a.Approvals),
 		}
 	}
@@ -123,7 +123,7 @@ func (h *Handler) approve(ctx context.Context, c click, g alertgroup.Group, a *A
 		}
 	}
 	if err != nil {
-		return approval{}, failed(err, render.Mrkdwnf("amslack could not record your approval: %v. Try again in a moment.", err)), false
+		return approval{}, failed(err, render.ApprovalRecordFailedReply(err)), false
 	}
 	return ap, outcome{}, true
 }
@@ -193,14 +193,14 @@ func (h *Handler) callAction(ctx context.Context, c click, g alertgroup.Group, a
 	switch {
 	case err != nil:
 		return outcome{err: err, result: err.Error(), idemKey: key,
-			text: render.Mrkdwnf("%s failed: %v.", a.Label, err)}
+			text: render.RunFailedReply(a.Label, err)}
 	case !resp.OK:
 		err := fmt.Errorf("internal API answered not ok: %s", res.Detail)
 		return outcome{err: err, result: err.Error(), idemKey: key,
-			text: render.Mrkdwnf("%s did not succeed: %s", a.Label, cmpOr(res.Detail, "no detail given"))}
+			text: render.RunNotOKReply(a.Label, res.Detail)}
 	}
 	return outcome{
-		text:    render.Mrkdwnf("%s: %s", a.Label, cmpOr(res.Detail, "done")),
+		text:    render.RunDoneReply(a.Label, res.Detail),
 		result:  cmpOr(res.Detail, "ok"),
 		idemKey: key,
 	}

@@ -175,8 +175,7 @@ func (h *Handler) silenceAllowed(ctx context.Context, r Rule, user string, ms la
 	fixed := equalLabels(ms)
 	for _, m := range r.ParsedMatchers {
 		if _, ok := fixed[m.Name]; !ok && m.Matches("") {
-			return fmt.Sprintf("amslack's silence rule restricts the label %s (%s), so the matchers must fix it with =, such as %s=\"…\"; "+
-				"otherwise the silence would also cover alerts the rule does not allow.", m.Name, m, m.Name), nil
+			return render.RuleNeedsLabelReason(m.Name, m.String()), nil
 		}
 	}
 	reason, err := h.authorize(ctx, r, user, fixed)
@@ -184,7 +183,7 @@ func (h *Handler) silenceAllowed(ctx context.Context, r Rule, user string, ms la
 		return "", err
 	}
 	if reason == reasonNotApplicable {
-		return "amslack's silence rule does not allow silences of these alerts; the matchers must fix the labels the rule requires.", nil
+		return render.RuleForbidsAlertsReason, nil
 	}
 	if reason != "" || len(r.ParsedMatchers) == 0 || h.silences == nil {
 		return reason, nil
@@ -195,8 +194,7 @@ func (h *Handler) silenceAllowed(ctx context.Context, r Rule, user string, ms la
 	}
 	for _, a := range alerts {
 		if !matches(r.ParsedMatchers, a.Labels) {
-			return fmt.Sprintf("amslack's silence rule does not allow silencing the alert %s, which these matchers match.",
-				render.Clip(labelSet(a.Labels).String(), maxReasonLabels)), nil
+			return render.RuleForbidsAlertReason(render.Clip(labelSet(a.Labels).String(), maxReasonLabels)), nil
 		}
 	}
 	return "", nil
@@ -231,14 +229,14 @@ func (h *Handler) runStep(ctx context.Context, team string, ev *slackevents.Func
 		}
 	}
 	if ev.Function.CallbackID != StepSilenceAlerts {
-		fail(DecisionFailed, "unknown function", fmt.Sprintf("amslack has no workflow step %q; only %q.", ev.Function.CallbackID, StepSilenceAlerts))
+		fail(DecisionFailed, "unknown function", render.UnknownStepError(ev.Function.CallbackID, StepSilenceAlerts))
 		return
 	}
 	in, err := parseStepInputs(ev.Inputs)
 	entry.UserID = in.user
 	entry.Value = render.Clip(in.raw+" for "+in.rawDuration, maxAuditValue)
 	if err != nil {
-		fail(DecisionFailed, "invalid inputs", "amslack did not create the silence: "+err.Error())
+		fail(DecisionFailed, "invalid inputs", render.StepInputsError(err))
 		return
 	}
 	r := h.silenceRule
@@ -249,7 +247,7 @@ func (h *Handler) runStep(ctx context.Context, team string, ev *slackevents.Func
 	reason, err := h.silenceAllowed(ctx, h.silenceRule, in.user, in.matchers)
 	if err != nil {
 		logger.Error("cannot check authorization", "err", err)
-		fail(DecisionFailed, "authorization check failed", fmt.Sprintf("amslack could not check whether this silence is allowed: %v. Try again in a moment.", err))
+		fail(DecisionFailed, "authorization check failed", render.StepAuthorizeFailedError(err))
 		return
 	}
 	if reason != "" {
@@ -277,7 +275,7 @@ func (h *Handler) runStep(ctx context.Context, team string, ev *slackevents.Func
 	})
 	if err != nil {
 		logger.Warn("workflow step failed", "err", err)
-		fail(DecisionFailed, err.Error(), fmt.Sprintf("Alertmanager did not create the silence: %v", err))
+		fail(DecisionFailed, err.Error(), render.StepSilenceFailedError(err))
 		return
 	}
 	entry.Decision, entry.SilenceID = DecisionSucceeded, id
