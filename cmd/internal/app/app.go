@@ -439,10 +439,11 @@ func routing(cfg *Config, webhookURLs map[string]string) (*receiver.Router, map[
 
 func routeOptions(cfg *Config, r *config.Route, webhookURL string) sender.RouteOptions {
 	ro := sender.RouteOptions{
-		ThreadReplies:  r.ThreadReplies == nil || *r.ThreadReplies,
-		RepeatInThread: r.Repeat == "thread",
-		WebhookURL:     webhookURL,
-		Render:         render.Options{Mentions: r.Mention, Templates: cfg.routeTemplates(r)},
+		ThreadReplies:   r.ThreadReplies == nil || *r.ThreadReplies,
+		RepeatInThread:  r.Repeat == "thread",
+		WebhookURL:      webhookURL,
+		FallbackChannel: r.FallbackChannel,
+		Render:          render.Options{Mentions: r.Mention, Templates: cfg.routeTemplates(r)},
 	}
 	for _, d := range r.SilenceDurations {
 		ro.Render.SilenceDurations = append(ro.Render.SilenceDurations, time.Duration(d))

@@ -20,6 +20,9 @@ type Route struct {
 	Receiver string   `yaml:"receiver,omitempty"`
 	Matchers []string `yaml:"matchers,omitempty"`
 	Channel  string   `yaml:"channel,omitempty"`
+	// FallbackChannel receives what Slack refuses for good in Channel
+	// (archived, deleted, the bot not a member, blocks refused).
+	FallbackChannel string `yaml:"fallback_channel,omitempty"`
 	// WebhookURL is a Slack incoming webhook: one-way, no updates.
 	WebhookURL     commoncfg.Secret  `yaml:"webhook_url,omitempty"`
 	WebhookURLFile string            `yaml:"webhook_url_file,omitempty"`
@@ -73,6 +76,7 @@ func (r *Route) validate(key string, i int, names map[string]bool) []error {
 	}
 	names[r.Name] = true
 	r.validateDestination(key, bad)
+	r.validateFallback(key, bad)
 	for j, m := range r.Matchers {
 		ms, err := labels.ParseMatchers(m)
 		if err != nil {
@@ -122,6 +126,21 @@ func (r *Route) validateDestination(key string, bad func(key, format string, arg
 			// The URL is a secret: name the problem, not the value.
 			bad(key+".webhook_url", "not a valid http(s) URL")
 		}
+	}
+}
+
+// validateFallback checks the route's fallback channel: a channel ID other
+// than the route's own, on a route that posts to a channel. Incoming
+// webhooks post to the channel they were made for and nowhere else.
+func (r *Route) validateFallback(key string, bad func(key, format string, args ...any)) {
+	switch fb := r.FallbackChannel; {
+	case fb == "":
+	case r.Channel == "":
+		bad(key+".fallback_channel", "only a route with a channel can have one; incoming webhooks post to one channel only")
+	case !channelID.MatchString(fb):
+		bad(key+".fallback_channel", "%s", notChannelID(fb))
+	case fb == r.Channel:
+		bad(key+".fallback_channel", "must differ from channel %s", r.Channel)
 	}
 }
 

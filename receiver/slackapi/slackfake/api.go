@@ -169,6 +169,9 @@ func (s *Server) postMessage(c *call) reply {
 	if !s.knownChannel(ch) {
 		return slackError(http.StatusOK, "channel_not_found")
 	}
+	if s.archived[ch] {
+		return slackError(http.StatusOK, "is_archived")
+	}
 	text := c.p.get("text")
 	blocks, rj := checkMessage(text, c.p.raw("blocks"))
 	if rj != nil {
@@ -202,6 +205,9 @@ func (s *Server) update(c *call) reply {
 	ch := c.p.get("channel")
 	if !s.knownChannel(ch) {
 		return slackError(http.StatusOK, "channel_not_found")
+	}
+	if s.archived[ch] {
+		return slackError(http.StatusOK, "is_archived")
 	}
 	stored := s.lookup(ch, c.p.get("ts"))
 	if stored == nil {

@@ -112,6 +112,8 @@ type Server struct {
 	mu sync.Mutex
 	// channels are the known channel IDs; nil accepts any channel.
 	channels map[string]bool
+	// archived are the channels that refuse messages with is_archived.
+	archived map[string]bool
 	users    map[string]User
 	groups   map[string][]string
 	// webhooks maps a webhook ID to its channel; webhookIDs is the reverse.
@@ -191,6 +193,7 @@ func New(opts Options) *Server {
 		opts:       opts,
 		now:        opts.Now,
 		logger:     opts.Logger,
+		archived:   map[string]bool{},
 		users:      map[string]User{},
 		groups:     map[string][]string{},
 		webhooks:   map[string]string{},
@@ -268,6 +271,15 @@ func (s *Server) SetChannels(ids ...string) {
 	}
 }
 
+// Archive archives channel: as in Slack, chat.postMessage and chat.update
+// naming it then answer is_archived, and its messages stay. Like
+// SetChannels it is configuration, which Reset keeps.
+func (s *Server) Archive(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.archived[channel] = true
+}
+
 // SetUser adds or replaces a user that users.info knows.
 func (s *Server) SetUser(u User) {
 	s.mu.Lock()
@@ -323,8 +335,8 @@ func (s *Server) SetLatency(d time.Duration) {
 
 // Reset forgets all messages, ephemerals, views, response URLs, requests,
 // violations and rate-limit state, and clears faults, outage and latency.
-// Configuration (channels, users, user groups, webhooks) and subscribers
-// stay; timestamps and IDs keep increasing.
+// Configuration (channels, archived channels, users, user groups,
+// webhooks) and subscribers stay; timestamps and IDs keep increasing.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
