@@ -2,7 +2,8 @@
 // message per alert group (post, then update in place with a thread reply
 // for each change), spends Slack's rate limits without exceeding them,
 // honours Retry-After, backs off on failures, and dead-letters what Slack
-// refuses for good.
+// refuses for good, posting it to the route's fallback channel when the
+// route has one.
 package sender
 
 import (
@@ -37,6 +38,10 @@ type RouteOptions struct {
 	RepeatInThread bool
 	// WebhookURL is set for a route that posts through an incoming webhook.
 	WebhookURL string
+	// FallbackChannel, if set, receives a notification that Slack refuses
+	// for good in the route's channel (see fallbackReasons); the entry is
+	// dead-lettered for the route's channel all the same.
+	FallbackChannel string
 }
 
 // Options configure a Sender.
@@ -93,6 +98,11 @@ type Sender struct {
 	retries    prometheus.Counter
 	replies    *prometheus.CounterVec
 	templates  *prometheus.CounterVec
+	// fallbacks and fallbackFailures count, per route, the notifications
+	// posted to the route's fallback channel by the reason its channel
+	// refused them, and those the fallback channel refused too.
+	fallbacks        *prometheus.CounterVec
+	fallbackFailures *prometheus.CounterVec
 }
 
 // Results of a delivery, the values of the result label.
@@ -171,6 +181,17 @@ func (s *Sender) registerMetrics(r prometheus.Registerer) {
 	}
 	s.replies.WithLabelValues("ok")
 	s.replies.WithLabelValues("failed")
+	// The route label's values are the configured route names, which the
+	// sender learns only as it delivers: the series start with a route's
+	// first fallback.
+	s.fallbacks = reg.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "amslack", Name: "fallbacks_total",
+		Help: "Notifications posted to the route's fallback channel because Slack refused the route's channel, by route and reason.",
+	}, []string{"route", "reason"})
+	s.fallbackFailures = reg.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "amslack", Name: "fallback_failures_total",
+		Help: "Notifications that the route's fallback channel refused too, by route; they stay dead-lettered.",
+	}, []string{"route"})
 }
 
 // destScope is the rate-limit scope of a Key's Channel: the channel, or the
@@ -409,6 +430,9 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 	}
 	summary, err := s.publish(ctx, &d, logger)
 	if err != nil {
+		if ferr := s.fallBack(ctx, d, err, logger); ferr != nil {
+			return "", ferr
+		}
 		return "", err
 	}
 	if !d.fresh && d.ro.ThreadReplies && len(e.Notes) > 0 {
