@@ -23,6 +23,25 @@ type record struct {
 	Group
 }
 
+// ApplyUpdate is the part of Store.Update that every backend shares: it runs
+// fn on old, or on a new Group for key when found is false, keeps key as
+// the group's key and encodes the result for storing.
+func ApplyUpdate(key Key, old Group, found bool, fn func(g *Group, found bool) error) (Group, []byte, error) {
+	g := old
+	if !found {
+		g = Group{Key: key}
+	}
+	if err := fn(&g, found); err != nil {
+		return Group{}, nil, err
+	}
+	g.Key = key
+	v, err := EncodeGroup(g)
+	if err != nil {
+		return Group{}, nil, err
+	}
+	return g, v, nil
+}
+
 // EncodeGroup returns the JSON that every Store keeps for g.
 func EncodeGroup(g Group) ([]byte, error) {
 	b, err := json.Marshal(record{V: EncodingVersion, Group: g})

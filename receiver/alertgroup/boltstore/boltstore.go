@@ -102,16 +102,8 @@ func (s *Store) Update(ctx context.Context, key alertgroup.Key, fn func(g *alert
 		if err != nil {
 			return err
 		}
-		g = old
-		if !found {
-			g = alertgroup.Group{Key: key}
-		}
-		if err := fn(&g, found); err != nil {
-			return err
-		}
-		g.Key = key
-		v, err := alertgroup.EncodeGroup(g)
-		if err != nil {
+		var v []byte
+		if g, v, err = alertgroup.ApplyUpdate(key, old, found, fn); err != nil {
 			return err
 		}
 		if err := tx.Bucket(groupsBucket).Put(k, v); err != nil {

@@ -105,16 +105,8 @@ func (s *Store) update(ctx context.Context, key alertgroup.Key, fn func(g *alert
 		if err != nil {
 			return err
 		}
-		g = old
-		if !found {
-			g = alertgroup.Group{Key: key}
-		}
-		if err := fn(&g, found); err != nil {
-			return err
-		}
-		g.Key = key
-		v, err := alertgroup.EncodeGroup(g)
-		if err != nil {
+		var v []byte
+		if g, v, err = alertgroup.ApplyUpdate(key, old, found, fn); err != nil {
 			return err
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
