@@ -103,7 +103,7 @@ func (h *Handler) perform(ctx context.Context, c click) (string, bool) {
 	if reason == "" && b.Silences(h) {
 		// The group's labels passed; the silence must also cover only
 		// alerts the rule allows, now and later.
-		reason, err = h.buttonSilenceAllowed(ctx, rule, c.user.ID, g)
+		reason, err = h.buttonSilenceAllowed(ctx, rule, c.user.ID, h.clickMatchers(b, c, g))
 		if err != nil {
 			logger.Error("cannot check the silence against its rule", "err", err)
 			h.record(c, DecisionFailed, "authorization check failed", "", "")
@@ -126,14 +126,30 @@ func (h *Handler) perform(ctx context.Context, c click) (string, bool) {
 	return o.text, o.err == nil
 }
 
+// matchersSilencer is a built-in action whose silence is not the group's:
+// silenceMatchers returns the matchers of the silence that click c creates
+// on g.
+type matchersSilencer interface {
+	silenceMatchers(h *Handler, c click, g alertgroup.Group) ([]amclient.Matcher, error)
+}
+
+// clickMatchers returns how to get the matchers of the silence that click c
+// on g creates through b: b's own, or the group's.
+func (h *Handler) clickMatchers(b builtin, c click, g alertgroup.Group) func() ([]amclient.Matcher, error) {
+	if ms, ok := b.(matchersSilencer); ok {
+		return func() ([]amclient.Matcher, error) { return ms.silenceMatchers(h, c, g) }
+	}
+	return func() ([]amclient.Matcher, error) { return h.silenceMatchersFor(g) }
+}
+
 // buttonSilenceAllowed applies silenceAllowed to the silence that a button
-// creates for g.
-func (h *Handler) buttonSilenceAllowed(ctx context.Context, r Rule, user string, g alertgroup.Group) (string, error) {
+// creates, whose matchers matchers returns.
+func (h *Handler) buttonSilenceAllowed(ctx context.Context, r Rule, user string, matchers func() ([]amclient.Matcher, error)) (string, error) {
 	if len(r.ParsedMatchers) == 0 {
 		// Nothing to restrict: skip the query to Alertmanager.
 		return "", nil
 	}
-	ms, err := h.silenceMatchersFor(g)
+	ms, err := matchers()
 	if err != nil {
 		// Creating the silence fails the same way and says why.
 		return "", nil

@@ -157,6 +157,14 @@ type Options struct {
 	// SilenceMatchers is SilenceMatchersCommon (default) or
 	// SilenceMatchersGroup.
 	SilenceMatchers string
+	// SilenceAlertDropLabels are the label names left out of the matchers
+	// of a silence of one alert: labels whose values change between
+	// evaluations.
+	SilenceAlertDropLabels []string
+	// SilenceDurations returns the silence durations of the route named
+	// route, in order; a silence of one alert takes the first. Nil, or
+	// none, gives DefaultAlertSilenceDuration.
+	SilenceDurations func(route string) []time.Duration
 
 	DedupSize int
 	DedupTTL  time.Duration
@@ -203,6 +211,8 @@ type Handler struct {
 	ackMode         string
 	ackDuration     time.Duration
 	silenceMatchers string
+	alertDropLabels []string
+	routeDurations  func(route string) []time.Duration
 	dedupTTL        time.Duration
 	userGroupTTL    time.Duration
 	workers         int
@@ -263,6 +273,8 @@ func New(o Options) (*Handler, error) {
 		ackMode:         cmp.Or(o.AckMode, AckModeSilence),
 		ackDuration:     cmp.Or(o.AckDuration, DefaultAckDuration),
 		silenceMatchers: cmp.Or(o.SilenceMatchers, SilenceMatchersCommon),
+		alertDropLabels: o.SilenceAlertDropLabels,
+		routeDurations:  o.SilenceDurations,
 		dedupTTL:        cmp.Or(o.DedupTTL, DefaultDedupTTL),
 		userGroupTTL:    cmp.Or(o.UserGroupTTL, DefaultUserGroupTTL),
 		workers:         cmp.Or(o.Workers, DefaultWorkers),

@@ -40,6 +40,7 @@ type builtin interface {
 var builtins = []builtin{
 	silenceAction{},
 	silenceCustomAction{},
+	silenceAlertAction{},
 	ackAction{},
 	unackAction{},
 	unsilenceAction{},

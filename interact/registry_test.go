@@ -11,13 +11,15 @@ import (
 )
 
 // TestControls checks the built-in controls of a firing group's message in
-// each state: the silence select, the custom silence button, acknowledge or
-// unacknowledge, and unsilence while the group is silenced.
+// each state: the silence select, the custom silence button, the select of
+// one alert to silence, acknowledge or unacknowledge, and unsilence while
+// the group is silenced.
 func TestControls(t *testing.T) {
 	mark := &alertgroup.Mark{By: alertgroup.User{ID: "U0ALICE001"}}
 	defaults := []render.Option{{Text: "1 hour", Value: "1h"}, {Text: "4 hours", Value: "4h"}, {Text: "1 day", Value: "24h"}}
 	silence := render.Control{ActionID: ActionSilence, Placeholder: "Silence for…", Options: defaults}
 	custom := render.Control{ActionID: ActionSilenceCustom, Text: "Custom silence…", Value: CustomSilence}
+	one := render.Control{ActionID: ActionSilenceAlert, Placeholder: "Silence one alert…", Alerts: true}
 	ack := render.Control{ActionID: ActionAck, Text: "Acknowledge"}
 	unack := render.Control{ActionID: ActionUnack, Text: "Unacknowledge"}
 	unsilence := render.Control{ActionID: ActionUnsilence, Text: "Unsilence"}
@@ -27,22 +29,22 @@ func TestControls(t *testing.T) {
 		o    render.Options
 		want []render.Control
 	}{
-		{"fresh", alertgroup.State{}, render.Options{}, []render.Control{silence, custom, ack}},
-		{"acknowledged", alertgroup.State{Acked: mark}, render.Options{}, []render.Control{silence, custom, unack}},
-		{"silenced", alertgroup.State{Silenced: mark}, render.Options{}, []render.Control{silence, custom, ack, unsilence}},
-		{"both", alertgroup.State{Acked: mark, Silenced: mark}, render.Options{}, []render.Control{silence, custom, unack, unsilence}},
+		{"fresh", alertgroup.State{}, render.Options{}, []render.Control{silence, custom, one, ack}},
+		{"acknowledged", alertgroup.State{Acked: mark}, render.Options{}, []render.Control{silence, custom, one, unack}},
+		{"silenced", alertgroup.State{Silenced: mark}, render.Options{}, []render.Control{silence, custom, one, ack, unsilence}},
+		{"both", alertgroup.State{Acked: mark, Silenced: mark}, render.Options{}, []render.Control{silence, custom, one, unack, unsilence}},
 		{
 			"route durations", alertgroup.State{},
 			render.Options{SilenceDurations: []time.Duration{30 * time.Minute, 0, 90 * time.Minute, 30 * time.Minute}},
 			[]render.Control{
 				{ActionID: ActionSilence, Placeholder: "Silence for…", Options: []render.Option{{Text: "30 minutes", Value: "30m"}, {Text: "1 hour 30 minutes", Value: "1h30m"}}},
-				custom, ack,
+				custom, one, ack,
 			},
 		},
 		{
 			"no valid route duration", alertgroup.State{},
 			render.Options{SilenceDurations: []time.Duration{-time.Hour}},
-			[]render.Control{silence, custom, ack},
+			[]render.Control{silence, custom, one, ack},
 		},
 	}
 	for _, tc := range tests {
@@ -58,7 +60,7 @@ func TestControls(t *testing.T) {
 // that runbook actions may not take, the metric kinds, and that each
 // control's action_id reaches its action.
 func TestRegistry(t *testing.T) {
-	for _, id := range []string{ActionSilence, ActionSilenceCustom, ActionAck, ActionUnack, ActionUnsilence} {
+	for _, id := range []string{ActionSilence, ActionSilenceCustom, ActionSilenceAlert, ActionAck, ActionUnack, ActionUnsilence} {
 		if !reservedID(id) {
 			t.Errorf("reservedID(%q) = false", id)
 		}

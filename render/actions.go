@@ -36,6 +36,11 @@ func actionsBlock(g *group) slack.Block {
 		if c.ActionID == "" || runes(c.ActionID) > maxID || taken[c.ActionID] {
 			continue
 		}
+		if c.Alerts {
+			if c.Options = AlertOptions(g.data); len(c.Options) == 0 {
+				continue
+			}
+		}
 		taken[c.ActionID] = true
 		add(controlElement(c))
 	}
@@ -205,6 +210,8 @@ func stateBlock(g *group) slack.Block {
 	}
 	if m := st.Silenced; m != nil {
 		lines = append(lines, "🔕 Silenced by "+who(m.By)+at(" until ", m.Until, now))
+	} else if n, total := silencedAlerts(g.data, st, now); n > 0 {
+		lines = append(lines, fmt.Sprintf("🔕 %d of %d silenced", n, total))
 	}
 	approvals, expires := currentApprovals(st, now)
 	for _, id := range approvalOrder(approvals, g.in.Options.Actions) {

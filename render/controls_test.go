@@ -16,8 +16,8 @@ const (
 
 // testControls are the controls of a firing group's message in state st:
 // the silence select with the route's durations (or 1h, 4h and 24h), a
-// custom silence button, acknowledge or unacknowledge, and unsilence while
-// the group is silenced.
+// custom silence button, the select of one alert to silence, acknowledge
+// or unacknowledge, and unsilence while the group is silenced.
 func testControls(st alertgroup.State, o Options) []Control {
 	opts := DurationOptions(o.SilenceDurations)
 	if len(opts) == 0 {
@@ -26,6 +26,7 @@ func testControls(st alertgroup.State, o Options) []Control {
 	cs := []Control{
 		{ActionID: testSilence, Placeholder: "Silence for…", Options: opts},
 		{ActionID: testSilenceCustom, Text: "Custom silence…", Value: testCustomValue},
+		{ActionID: "silence_alert", Placeholder: "Silence one alert…", Alerts: true},
 	}
 	if st.Acked != nil {
 		cs = append(cs, Control{ActionID: "unack", Text: "Unacknowledge"})

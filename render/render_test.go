@@ -359,7 +359,7 @@ func TestRenderLayout(t *testing.T) {
 			status: "🔴 *Critical* · Firing since <!date^1795961220^{date_short_pretty} {time}|2026-11-29 14:07 UTC>",
 			hint:   "Delete old WAL segments",
 			ids:    []string{"header", "status", "context", "hint", "alerts", "actions"},
-			acts:   []string{"silence", "silence_custom", "ack"},
+			acts:   []string{"silence", "silence_custom", "silence_alert", "ack"},
 			text:   "[FIRING:2] DiskFull (critical) — Delete old WAL segments",
 		},
 		{
@@ -393,7 +393,7 @@ func TestRenderLayout(t *testing.T) {
 			status: "🔴 *Critical* · Firing since <!date^1795961220^{date_short_pretty} {time}|2026-11-29 14:07 UTC>",
 			hint:   "Delete old WAL segments",
 			ids:    []string{"header", "status", "context", "hint", "alerts", "state", "actions"},
-			acts:   []string{"silence", "silence_custom", "unack", "unsilence"},
+			acts:   []string{"silence", "silence_custom", "silence_alert", "unack", "unsilence"},
 			text:   "[FIRING:2] DiskFull (critical) — Delete old WAL segments",
 		},
 		{
@@ -412,7 +412,7 @@ func TestRenderLayout(t *testing.T) {
 			status: "🟠 *Error* · Firing",
 			hint:   "3 alerts: second; first",
 			ids:    []string{"header", "status", "hint", "alerts", "actions"},
-			acts:   []string{"silence", "silence_custom", "ack"},
+			acts:   []string{"silence", "silence_custom", "silence_alert", "ack"},
 			text:   "[FIRING:3] {}:{job=\"x\"} (error) — 3 alerts: second; first",
 		},
 		{
@@ -594,7 +594,7 @@ func TestRenderActions(t *testing.T) {
 	if err := Validate(m); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(actionIDs(m), []string{"silence", "silence_custom", "ack", "approve_restart", "any", "regex"}); diff != "" {
+	if diff := cmp.Diff(actionIDs(m), []string{"silence", "silence_custom", "silence_alert", "ack", "approve_restart", "any", "regex"}); diff != "" {
 		t.Errorf("action ids (-got +want):\n%s", diff)
 	}
 	els := blockByID(m, blockActions).(*slack.ActionBlock).Elements.ElementSet
@@ -614,11 +614,11 @@ func TestRenderActions(t *testing.T) {
 	if custom := els[1].(*slack.ButtonBlockElement); custom.ActionID != testSilenceCustom || custom.Value != testCustomValue {
 		t.Errorf("custom silence button = %+v", custom)
 	}
-	restart := els[3].(*slack.ButtonBlockElement)
+	restart := els[4].(*slack.ButtonBlockElement)
 	if restart.Style != slack.StyleDanger || restart.Value != buttonValue || restart.Confirm == nil || restart.Confirm.Title.Text != "Restart the database?" {
 		t.Errorf("approve_restart button = %+v", restart)
 	}
-	if anyB := els[4].(*slack.ButtonBlockElement); anyB.Style != "" || anyB.Text.Text != "any" {
+	if anyB := els[5].(*slack.ButtonBlockElement); anyB.Style != "" || anyB.Text.Text != "any" {
 		t.Errorf("button without label or valid style = %+v", anyB)
 	}
 }

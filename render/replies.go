@@ -109,6 +109,31 @@ func UnsilencedReply(id string) string {
 	return Mrkdwnf("Silence %s expired.", id)
 }
 
+// AlertSilencedNote is the thread note for a silence of one alert that by
+// created for d: name and labels are those of AlertNames.
+func AlertSilencedNote(by alertgroup.User, d time.Duration, name, labels string) string {
+	return Mrkdwnf("🔕 Silenced %s (%s) for %s by %s", name, labels, model.Duration(d), MentionMarkup(by))
+}
+
+// AlertSilencedReply tells the clicker that silence id now silences the
+// alert named name for d, until until: the route's first silence duration,
+// or the default one when the route sets none (byDefault).
+func AlertSilencedReply(name string, d time.Duration, byDefault bool, until time.Time, id string) string {
+	which := "the route's first silence duration"
+	if byDefault {
+		which = "the default, as the route sets no silence durations"
+	}
+	return Mrkdwnf("Silenced %s for %s (%s), until %s (silence %s). For another duration, use Custom silence… or Alertmanager.", name, model.Duration(d), which, Until(until), id)
+}
+
+// MoreAlertsReply answers the last option of the alert select, which
+// stands for alerts it could not list.
+const MoreAlertsReply = "The list shows only some of this group's alerts. To silence another one, use Custom silence… for the group, or create a silence with that alert's labels in Alertmanager."
+
+// AlertGoneReply says that the chosen alert is no longer among the
+// group's alerts.
+const AlertGoneReply = "That alert is no longer in this group's latest notification, so amslack will not silence it. Nothing was done."
+
 // AlreadyAckedReply tells the clicker that by acknowledged the group
 // first. It names by rather than mentioning them: a reply to one person
 // need not notify another.

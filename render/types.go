@@ -83,6 +83,10 @@ type Control struct {
 	// choices, in order; Placeholder is its text until one is chosen.
 	Options     []Option
 	Placeholder string
+	// Alerts, when set, make the control a static select of the group's
+	// firing alerts, with the options of AlertOptions; the control is left
+	// out while fewer than two alerts fire.
+	Alerts bool
 }
 
 // Option is one choice of a select.

@@ -71,6 +71,9 @@ type State struct {
 	Acked *Mark `json:"acked,omitempty"`
 	// Silenced is set while an amslack silence covers the group.
 	Silenced *Mark `json:"silenced,omitempty"`
+	// SilencedAlerts maps the Alertmanager fingerprint of each alert that
+	// an amslack silence covers on its own to that silence.
+	SilencedAlerts map[string]Mark `json:"silenced_alerts,omitempty"`
 	// Approvals lists, per runbook action id, the users who approved it so
 	// far, in order.
 	Approvals map[string][]User `json:"approvals,omitempty"`

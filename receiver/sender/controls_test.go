@@ -9,7 +9,8 @@ import (
 
 // testControls stands in for the interaction side's controls, which the
 // sender may not import: the silence select, the custom silence button,
-// acknowledge or unacknowledge, and unsilence while the group is silenced.
+// the select of one alert to silence, acknowledge or unacknowledge, and
+// unsilence while the group is silenced.
 func testControls(st alertgroup.State, o render.Options) []render.Control {
 	opts := render.DurationOptions(o.SilenceDurations)
 	if len(opts) == 0 {
@@ -18,6 +19,7 @@ func testControls(st alertgroup.State, o render.Options) []render.Control {
 	cs := []render.Control{
 		{ActionID: "silence", Placeholder: "Silence for…", Options: opts},
 		{ActionID: "silence_custom", Text: "Custom silence…", Value: "custom"},
+		{ActionID: "silence_alert", Placeholder: "Silence one alert…", Alerts: true},
 	}
 	if st.Acked != nil {
 		cs = append(cs, render.Control{ActionID: "unack", Text: "Unacknowledge"})

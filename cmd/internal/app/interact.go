@@ -67,6 +67,8 @@ func (a *App) newInteract(cfg *Config, s *secrets, client *slackapi.Client) erro
 		Registerer:        a.reg,
 	}
 	o.Silence, o.Ack = interactRule(in.Silence), interactRule(in.Ack)
+	o.SilenceAlertDropLabels = in.SilenceAlertDropLabels
+	o.SilenceDurations = func(route string) []time.Duration { return a.routeOptions(route).Render.SilenceDurations }
 	a.interact, err = interact.New(o)
 	if err != nil {
 		return err

@@ -29,6 +29,11 @@ type Interactions struct {
 	// takes their absence for resolution (default
 	// DefaultInteractions.ResolveTimeout).
 	ResolveTimeout model.Duration `yaml:"resolve_timeout,omitempty"`
+
+	// SilenceAlertDropLabels are the label names left out of the matchers
+	// of a silence of one alert (silence_alert), such as labels whose
+	// values change between evaluations (default none).
+	SilenceAlertDropLabels []string `yaml:"silence_alert_drop_labels,omitempty"`
 }
 
 // Ack modes: AckModeSilence acknowledges with a short Alertmanager silence
@@ -118,6 +123,7 @@ func (in *Interactions) validate() []error {
 		in.ReconcileInterval = d.ReconcileInterval
 	}
 	errs = append(errs, in.validateClickWindows()...)
+	errs = append(errs, in.validateDropLabels()...)
 	errs = append(errs, in.validateReconcile()...)
 	return errs
 }
@@ -136,6 +142,23 @@ func (in *Interactions) validateReconcile() []error {
 			"the acknowledgement silence is extended when it ends within two reconcile intervals", model.Duration(2*every), in.AckDuration)}
 	}
 	return nil
+}
+
+// validateDropLabels checks that interactions.silence_alert_drop_labels
+// lists label names, each once.
+func (in *Interactions) validateDropLabels() []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, name := range in.SilenceAlertDropLabels {
+		switch {
+		case !model.UTF8Validation.IsValidLabelName(name):
+			errs = append(errs, fmt.Errorf("interactions.silence_alert_drop_labels[%d]: %q is not a label name", i, name))
+		case seen[name]:
+			errs = append(errs, fmt.Errorf("interactions.silence_alert_drop_labels[%d]: %q is listed twice", i, name))
+		}
+		seen[name] = true
+	}
+	return errs
 }
 
 // validateClickWindows checks the de-duplication TTL and fills in and checks
