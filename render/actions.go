@@ -206,7 +206,13 @@ func stateBlock(g *group) slack.Block {
 	now := g.in.Now
 	var lines []string
 	if m := st.Acked; m != nil {
-		lines = append(lines, "👀 Acknowledged by "+who(m.By)+at(" at ", m.At, now))
+		// How long ago, kept current by Slack: an acknowledgement hours
+		// old should not read as fresh.
+		line := "👀 Acknowledged by " + who(m.By)
+		if !m.At.IsZero() {
+			line += " · " + slackAgo(m.At, now)
+		}
+		lines = append(lines, line)
 	}
 	if m := st.Silenced; m != nil {
 		lines = append(lines, "🔕 Silenced by "+who(m.By)+at(" until ", m.Until, now))

@@ -367,6 +367,17 @@ func slackDate(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), fallback)
 }
 
+// slackAgo writes how long ago t was as Slack's {ago} date token ("42
+// minutes ago"), which each reader's client keeps current, with t in UTC as
+// the fallback (https://api.slack.com/reference/surfaces/formatting#date-formatting).
+func slackAgo(t time.Time, now time.Time) string {
+	fallback := strings.TrimPrefix(at(" ", t, now), " ")
+	if t.Unix() < 0 {
+		return fallback
+	}
+	return fmt.Sprintf("<!date^%d^{ago}|%s>", t.Unix(), fallback)
+}
+
 // statusBlock shows severity, status and the mention the route configures
 // for the severity. The mention calls people to a new alert, so only the
 // first post of a group that is firing and not handled has it. note, if

@@ -630,7 +630,7 @@ func TestRenderState(t *testing.T) {
 	in.Options = richOptions(t)
 	m := Render(withControls(in))
 	want := strings.Join([]string{
-		"👀 Acknowledged by <@U123> at 14:05 UTC",
+		"👀 Acknowledged by <@U123> · <!date^1795961100^{ago}|14:05 UTC>",
 		"🔕 Silenced by <@U456> until 15:06 UTC",
 		"Approve restart: 1/2 approvals (<@U1>)",
 		"unconfigured: 2 approvals (&lt;bob&gt;, lower-case-id)",
