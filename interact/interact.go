@@ -10,7 +10,8 @@
 // outcome in the store and the audit log, tells the clicker through the
 // payload's response_url, and asks for the message to be re-rendered. Its
 // reconciler notices groups that resolved while silenced and keeps
-// acknowledgement silences alive while their groups fire.
+// acknowledgement silences alive while their groups fire; its escalation
+// loop calls people in the thread of groups that fire unhandled.
 //
 // Slack wants an answer within 3 seconds and never redelivers an
 // interaction, so the handler answers at once and a bounded pool of workers,
@@ -180,6 +181,13 @@ type Options struct {
 	ResolveTimeout time.Duration
 	// MaxBodyBytes bounds a request's body; larger ones get 413.
 	MaxBodyBytes int64
+	// Escalation returns the escalation policy of the route named route,
+	// or nil for none. It is asked on every pass, so it may follow
+	// configuration reloads; nil escalates nothing.
+	Escalation func(route string) *Escalation
+	// EscalationInterval is how often due escalation steps are looked for
+	// (default DefaultEscalationInterval); negative turns it off.
+	EscalationInterval time.Duration
 
 	// Audit receives one JSON line per decision; nil discards them.
 	Audit      io.Writer
@@ -226,6 +234,11 @@ type Handler struct {
 	metrics         *metrics
 	smetrics        *surfaceMetrics
 	caller          caller
+
+	// escalation and escalationInterval drive the escalation loop.
+	escalation         func(route string) *Escalation
+	escalationInterval time.Duration
+	emetrics           *escalationMetrics
 
 	queue   chan job    // clicks and events waiting for a worker
 	notices chan notice // replies owed to clicks that were not queued
@@ -286,6 +299,8 @@ func New(o Options) (*Handler, error) {
 		messageLink:     o.MessageLink,
 		audit:           &auditLog{w: o.Audit},
 	}
+	h.escalation = o.Escalation
+	h.escalationInterval = cmp.Or(o.EscalationInterval, DefaultEscalationInterval)
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -313,6 +328,7 @@ func New(o Options) (*Handler, error) {
 	}
 	h.metrics = newMetrics(reg, func() float64 { return float64(len(h.queue)) })
 	h.smetrics = newSurfaceMetrics(reg)
+	h.emetrics = newEscalationMetrics(reg)
 	return h, nil
 }
 
@@ -382,6 +398,9 @@ func (h *Handler) Run(ctx context.Context) error {
 	wg.Go(func() { h.sendNotices(ctx) })
 	if h.interval > 0 && h.silences != nil {
 		wg.Go(func() { h.reconcileLoop(ctx) })
+	}
+	if h.escalationInterval > 0 && h.escalation != nil {
+		wg.Go(func() { h.escalateLoop(ctx) })
 	}
 	wg.Wait()
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)

@@ -219,6 +219,15 @@ func stateBlock(g *group) slack.Block {
 	} else if n, total := silencedAlerts(g.data, st, now); n > 0 {
 		lines = append(lines, fmt.Sprintf("🔕 %d of %d silenced", n, total))
 	}
+	if n := len(st.Escalated); n > 0 {
+		// The last step that fired says who is being called now.
+		e := st.Escalated[n-1]
+		line := "📣 Escalated to " + e.Mention
+		if !e.At.IsZero() {
+			line += " · " + slackAgo(e.At, now)
+		}
+		lines = append(lines, line)
+	}
 	approvals, expires := currentApprovals(st, now)
 	for _, id := range approvalOrder(approvals, g.in.Options.Actions) {
 		users := approvals[id]

@@ -85,6 +85,19 @@ type State struct {
 	// Results holds the last outcome of each runbook action, in order of
 	// completion.
 	Results []Result `json:"results,omitempty"`
+	// Escalated lists the escalation steps fired in the current firing
+	// episode, in the order they fired. A new message (a group that fires
+	// again after it resolved) starts with none.
+	Escalated []Escalation `json:"escalated,omitempty"`
+}
+
+// Escalation records one escalation step that fired.
+type Escalation struct {
+	// Step is the step's index in the route's escalation steps.
+	Step int `json:"step"`
+	// Mention is the Slack mention the step called, as configured.
+	Mention string    `json:"mention"`
+	At      time.Time `json:"at"`
 }
 
 // User is a Slack user.

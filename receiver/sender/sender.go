@@ -435,17 +435,18 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		}
 		return "", err
 	}
-	if !d.fresh && d.ro.ThreadReplies && len(e.Notes) > 0 {
+	notes, broadcast := threadNotes(e.Notes, d.ro.ThreadReplies)
+	if !d.fresh && len(notes) > 0 {
 		// What people did (acknowledged, silenced, an action's result)
 		// joins the thread with what Alertmanager changed.
-		summary = strings.TrimSpace(summary + "\n" + strings.Join(e.Notes, "\n"))
+		summary = strings.TrimSpace(summary + "\n" + strings.Join(notes, "\n"))
 	}
 	n := e.Notification
 	if summary != "" && d.g.TS != "" && !n.Key.IsWebhook() {
 		// The reply goes before the store learns the new state: if it fails
 		// or shutdown interrupts it, the entry is delivered again, and the
 		// same summary is computed from the same stored state.
-		if err := s.reply(ctx, n.Key.Channel, d.g.TS, summary, lim, d.t); err != nil {
+		if err := s.reply(ctx, n.Key.Channel, d.g.TS, summary, broadcast, lim, d.t); err != nil {
 			s.replies.WithLabelValues("failed").Inc()
 			return "", err
 		}
@@ -697,12 +698,33 @@ func (s *Sender) webhook(ctx context.Context, dest, url string, in render.Input,
 	})
 }
 
-func (s *Sender) reply(ctx context.Context, channel, ts, text string, lim *rate.Limiter, t slackapi.Turn) error {
+func (s *Sender) reply(ctx context.Context, channel, ts, text string, broadcast bool, lim *rate.Limiter, t slackapi.Turn) error {
 	if err := lim.Wait(ctx); err != nil {
 		return fmt.Errorf("wait for a send slot: %w", err)
 	}
-	_, err := s.slack.Post(ctx, t, channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(ts))
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionTS(ts)}
+	if broadcast {
+		// reply_broadcast shows the reply in the channel as well
+		// (https://api.slack.com/methods/chat.postMessage#arg_reply_broadcast).
+		opts = append(opts, slack.MsgOptionBroadcast())
+	}
+	_, err := s.slack.Post(ctx, t, channel, opts...)
 	return err
+}
+
+// threadNotes returns the texts of the notes that go in the thread: all of
+// them where the route has thread replies, else only the urgent ones (see
+// render.UrgentNote); and whether one of them asks to be broadcast.
+func threadNotes(notes []string, threadReplies bool) (texts []string, broadcast bool) {
+	for _, n := range notes {
+		text, urgent, b := render.ParseNote(n)
+		if !threadReplies && !urgent {
+			continue
+		}
+		texts = append(texts, text)
+		broadcast = broadcast || b
+	}
+	return texts, broadcast
 }
 
 // shrinking sends the full rendering and, if Slack refuses its shape, the

@@ -69,6 +69,7 @@ func (a *App) newInteract(cfg *Config, s *secrets, client *slackapi.Client) erro
 	o.Silence, o.Ack = interactRule(in.Silence), interactRule(in.Ack)
 	o.SilenceAlertDropLabels = in.SilenceAlertDropLabels
 	o.SilenceDurations = func(route string) []time.Duration { return a.routeOptions(route).Render.SilenceDurations }
+	o.Escalation = a.routeEscalation
 	a.interact, err = interact.New(o)
 	if err != nil {
 		return err
@@ -120,6 +121,26 @@ func (a *App) keepRestartOnly(old, cur *config.Config) {
 // messages show.
 func (a *App) routeOffers(route, id string) bool {
 	return slices.ContainsFunc(a.routeOptions(route).Render.Actions, func(act render.Action) bool { return act.ID == id })
+}
+
+// routeEscalation returns the escalation policy of the route named route,
+// as configured now, or nil when it has none.
+func (a *App) routeEscalation(route string) *interact.Escalation {
+	cfg := a.cfg.Load()
+	if cfg == nil {
+		return nil
+	}
+	for _, r := range cfg.Routes {
+		if r == nil || r.Name != route || r.Escalate == nil {
+			continue
+		}
+		e := &interact.Escalation{Severities: r.Escalate.Severities}
+		for _, s := range r.Escalate.Steps {
+			e.Steps = append(e.Steps, interact.EscalationStep{After: time.Duration(s.After), Mention: s.Mention, Broadcast: s.Broadcast})
+		}
+		return e
+	}
+	return nil
 }
 
 var errNoSigningSecret = errors.New("slack.signing_secret is not configured: amslack cannot verify requests from Slack")

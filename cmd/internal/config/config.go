@@ -141,6 +141,7 @@ func (c *Config) validate() error {
 	for i, r := range c.Routes {
 		if r != nil {
 			errs = append(errs, r.validateReferences(fmt.Sprintf("routes[%d]", i), ids)...)
+			errs = append(errs, r.validateEscalate(fmt.Sprintf("routes[%d]", i), c.Delivery.SeverityOrder)...)
 		}
 	}
 	return errors.Join(errs...)

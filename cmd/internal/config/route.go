@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -41,8 +42,85 @@ type Route struct {
 	// that renders it on this route, instead of the conventional
 	// amslack.<part>.
 	Templates map[string]string `yaml:"templates,omitempty"`
+	// Escalate calls people in the message's thread, step by step, while
+	// a group fires unacknowledged and not silenced.
+	Escalate *Escalate `yaml:"escalate,omitempty"`
 
 	ParsedMatchers labels.Matchers `yaml:"-"`
+}
+
+// Escalate is a route's escalation policy.
+type Escalate struct {
+	// Severities are the group severities that escalate (default
+	// DefaultEscalateSeverities); each is one of delivery.severity_order.
+	Severities []string `yaml:"severities,omitempty"`
+	// Steps fire in order, each once per firing episode; their after
+	// increases strictly.
+	Steps []EscalateStep `yaml:"steps"`
+}
+
+// EscalateStep is one step of an escalation.
+type EscalateStep struct {
+	// After is how long after the group's message was posted the step
+	// fires.
+	After model.Duration `yaml:"after"`
+	// Mention is who the step calls: <@U…>, <!subteam^S…>, <!here> or
+	// <!channel>.
+	Mention string `yaml:"mention"`
+	// Broadcast also shows the step's thread reply in the channel.
+	Broadcast bool `yaml:"broadcast,omitempty"`
+}
+
+// DefaultEscalateSeverities is escalate.severities when it is not set.
+var DefaultEscalateSeverities = []string{"critical"}
+
+// slackMention matches the mentions Slack's mrkdwn knows: a user, a user
+// group, @here and @channel
+// (https://api.slack.com/reference/surfaces/formatting#mentioning-users).
+var slackMention = regexp.MustCompile(`^(<@[UW][A-Z0-9]{2,}>|<!subteam\^S[A-Z0-9]{2,}>|<!here>|<!channel>)$`)
+
+// validateEscalate fills in the defaults of the route's escalation and
+// checks it against the severities that severityOrder knows.
+func (r *Route) validateEscalate(key string, severityOrder []string) []error {
+	e := r.Escalate
+	if e == nil {
+		return nil
+	}
+	key += ".escalate"
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if r.Channel == "" {
+		bad(key, "only a route with a channel can escalate; incoming webhooks cannot reply in a thread")
+	}
+	if len(e.Severities) == 0 {
+		e.Severities = slices.Clone(DefaultEscalateSeverities)
+	}
+	for j, sev := range e.Severities {
+		if !slices.Contains(severityOrder, sev) {
+			bad(fmt.Sprintf("%s.severities[%d]", key, j), "unknown severity %q (delivery.severity_order: %s)", sev, strings.Join(severityOrder, ", "))
+		}
+	}
+	if len(e.Steps) == 0 {
+		bad(key+".steps", "at least one step is needed")
+	}
+	for j, st := range e.Steps {
+		at := fmt.Sprintf("%s.steps[%d]", key, j)
+		switch {
+		case st.After <= 0:
+			bad(at+".after", "must be positive, got %s", st.After)
+		case j > 0 && st.After <= e.Steps[j-1].After:
+			bad(at+".after", "must be later than steps[%d].after (%s), got %s", j-1, e.Steps[j-1].After, st.After)
+		}
+		switch {
+		case st.Mention == "":
+			bad(at+".mention", "must not be empty")
+		case !slackMention.MatchString(st.Mention):
+			bad(at+".mention", "%q is not a Slack mention: use <@U…> for a user, <!subteam^S…> for a user group, <!here> or <!channel>", st.Mention)
+		}
+	}
+	return errs
 }
 
 // Repeat modes of a route.
