@@ -64,23 +64,6 @@ func newEscalationMetrics(reg prometheus.Registerer) *escalationMetrics {
 	return m
 }
 
-func (h *Handler) escalateLoop(ctx context.Context) {
-	t := time.NewTicker(h.escalationInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			ectx, cancel := context.WithTimeout(ctx, h.escalationInterval)
-			if err := h.Escalate(ectx); err != nil {
-				h.logger.Warn("escalation failed", "err", err)
-			}
-			cancel()
-		}
-	}
-}
-
 // Escalate makes one pass over the groups and fires the escalation steps
 // that are due. A step is recorded in the group's state by the store
 // update that finds it due, which is atomic, so that each step fires once

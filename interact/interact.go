@@ -397,10 +397,10 @@ func (h *Handler) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { h.sendNotices(ctx) })
 	if h.interval > 0 && h.silences != nil {
-		wg.Go(func() { h.reconcileLoop(ctx) })
+		wg.Go(func() { h.every(ctx, h.interval, "reconcile", h.Reconcile) })
 	}
 	if h.escalationInterval > 0 && h.escalation != nil {
-		wg.Go(func() { h.escalateLoop(ctx) })
+		wg.Go(func() { h.every(ctx, h.escalationInterval, "escalation", h.Escalate) })
 	}
 	wg.Wait()
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)

@@ -11,17 +11,20 @@ import (
 	"github.com/amslack/amslack/render"
 )
 
-func (h *Handler) reconcileLoop(ctx context.Context) {
-	t := time.NewTicker(h.interval)
+// every runs pass each interval until ctx ends, each pass bounded by the
+// interval so that a slow peer cannot stack passes up; a failed pass is
+// logged and the next one tries again.
+func (h *Handler) every(ctx context.Context, interval time.Duration, what string, pass func(context.Context) error) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			rctx, cancel := context.WithTimeout(ctx, h.interval)
-			if err := h.Reconcile(rctx); err != nil {
-				h.logger.Warn("reconcile failed", "err", err)
+			pctx, cancel := context.WithTimeout(ctx, interval)
+			if err := pass(pctx); err != nil {
+				h.logger.Warn(what+" failed", "err", err)
 			}
 			cancel()
 		}
