@@ -32,6 +32,9 @@ type outcome struct {
 	idemKey   string
 	// err marks a failure; text then says what happened.
 	err error
+	// denied marks a click refused once the action began, such as an
+	// acknowledgement of a group that resolved meanwhile; text says why.
+	denied bool
 }
 
 func failed(err error, text string) outcome {
@@ -117,13 +120,17 @@ func (h *Handler) perform(ctx context.Context, c click) (string, bool) {
 	h.record(c, DecisionAllowed, "", "", "")
 
 	o := b.Perform(ctx, h, c, g)
-	if o.err != nil {
+	switch {
+	case o.err != nil:
 		logger.Warn("interaction failed", "err", o.err)
 		h.record(c, DecisionFailed, o.result, o.silenceID, o.idemKey)
-	} else {
+	case o.denied:
+		logger.Info("interaction refused", "reason", o.result)
+		h.record(c, DecisionDenied, o.result, o.silenceID, o.idemKey)
+	default:
 		h.record(c, DecisionSucceeded, o.result, o.silenceID, o.idemKey)
 	}
-	return o.text, o.err == nil
+	return o.text, o.err == nil && !o.denied
 }
 
 // matchersSilencer is a built-in action whose silence is not the group's:
@@ -418,17 +425,24 @@ func (h *Handler) ack(ctx context.Context, c click, g alertgroup.Group) outcome 
 		}
 		mark.SilenceID = id
 	}
-	var first *alertgroup.Mark
+	var (
+		first *alertgroup.Mark
+		ended bool
+		cur   alertgroup.Group
+	)
 	_, err := h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
 		if !found {
 			return errNotTracked
 		}
-		first = sg.State.Acked
-		if first == nil {
+		first, ended, cur = sg.State.Acked, endedSince(g, *sg), *sg
+		if first == nil && !ended {
 			sg.State.Acked = mark
 		}
 		return nil
 	})
+	if err == nil && ended {
+		return h.ackEnded(ctx, g, cur, mark)
+	}
 	if err != nil || first != nil {
 		// Lost the race to another acknowledgement, or could not record
 		// it: take the silence back.

@@ -169,6 +169,32 @@ func AckedReply(d time.Duration, id string) string {
 	return Mrkdwnf("Acknowledged. The alerts are silenced for %s (silence %s) and amslack extends that while they fire.", model.Duration(d), id)
 }
 
+// AckResolvedMeanwhileReply tells the clicker that the group resolved, at
+// resolvedAt when that is not zero, while amslack was acknowledging it, and
+// that the acknowledgement was not kept.
+func AckResolvedMeanwhileReply(resolvedAt time.Time) string {
+	if resolvedAt.IsZero() {
+		return "This alert group resolved while amslack was acknowledging it; nothing was done."
+	}
+	return Mrkdwnf("This alert group resolved at %s while amslack was acknowledging it; nothing was done.", Until(resolvedAt))
+}
+
+// AckResolvedExpireFailedReply tells the clicker that the group resolved
+// while amslack was acknowledging it and that Alertmanager answered err to
+// the expiry of the acknowledgement silence id: amslack tries again later
+// when retried is set, and otherwise cannot.
+func AckResolvedExpireFailedReply(resolvedAt time.Time, id string, err error, retried bool) string {
+	when := "meanwhile"
+	if !resolvedAt.IsZero() {
+		when = "at " + Until(resolvedAt)
+	}
+	next := "Expire it in Alertmanager, or it mutes these alerts until it ends."
+	if retried {
+		next = "amslack tries again shortly."
+	}
+	return Mrkdwnf("This alert group resolved %s while amslack was acknowledging it, and Alertmanager did not expire the acknowledgement silence %s: %v. %s", when, id, err, next)
+}
+
 // AckExpireFailedReply says that Alertmanager answered err to the expiry of
 // acknowledgement silence id.
 func AckExpireFailedReply(id string, err error) string {
