@@ -2,21 +2,16 @@ package interact
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/alertgroup/redisstore"
+	"github.com/amslack/amslack/receiver/alertgroup/storetest"
 	"github.com/amslack/amslack/render"
 )
 
@@ -266,7 +261,7 @@ func TestEscalationRefreshFails(t *testing.T) {
 // TestEscalationReplicas runs two Handlers, as two replicas, on one Redis
 // store, each passing several times at once: each step fires exactly once.
 func TestEscalationReplicas(t *testing.T) {
-	prefix := testRedisPrefix(t)
+	prefix := storetest.RedisPrefix(t, storetest.RedisClient(t))
 	var (
 		clock = &testClock{}
 		rs    [2]*escalationRefresher
@@ -274,9 +269,8 @@ func TestEscalationReplicas(t *testing.T) {
 		stA   Groups
 	)
 	for i := range hs {
-		c := redis.NewClient(&redis.Options{Addr: testRedisAddr})
-		t.Cleanup(func() { c.Close() })
-		st := redisstore.New(c, prefix)
+		// A client each, as two replicas have.
+		st := redisstore.New(storetest.RedisClient(t), prefix)
 		if i == 0 {
 			stA = st
 		}
@@ -308,38 +302,4 @@ func TestEscalationReplicas(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("notes of both replicas = %q, want each step's once: %q", got, want)
 	}
-}
-
-const testRedisAddr = "127.0.0.1:6379"
-
-// testRedisPrefix returns a key prefix in the Redis the tests run against
-// that no other test uses, and deletes its keys when the test ends. It
-// skips the test when there is no Redis, except in CI, where that fails it.
-func testRedisPrefix(t *testing.T) string {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: testRedisAddr})
-	t.Cleanup(func() { c.Close() })
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		msg := fmt.Sprintf("no Redis at %s (%v): start redis-server on %s (apt-get install redis-server)", testRedisAddr, err, testRedisAddr)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	prefix := "amslack-test:" + hex.EncodeToString(b) + ":"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("clean up %s*: %v", prefix, err)
-		}
-	})
-	return prefix
 }

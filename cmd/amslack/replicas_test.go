@@ -3,41 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/amslack/amslack/receiver/alertgroup/storetest"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
-
-const redisAddr = "127.0.0.1:6379"
-
-// requireRedis skips without a Redis server, or fails under CI=true.
-func requireRedis(t *testing.T) *redis.Client {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: redisAddr})
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		msg := fmt.Sprintf("no Redis at %s (%v): start redis-server on 127.0.0.1:6379 (apt-get install redis-server)", redisAddr, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
 
 // TestReplicasShareRedis runs two amslack replicas on one Redis: a group
 // posted by one is clicked and resolved through the other, in the same
 // Slack message.
 func TestReplicasShareRedis(t *testing.T) {
-	rdb := requireRedis(t)
+	rdb := storetest.RedisClient(t)
 	prefix := fmt.Sprintf("amslack-test-%d:", time.Now().UnixNano())
 	t.Cleanup(func() {
 		keys, _ := rdb.Keys(context.Background(), prefix+"*").Result()
@@ -51,7 +29,7 @@ slack: {api_url: %s/api/, bot_token: xoxb-x, signing_secret: %s}
 store: {redis: {address: %q, key_prefix: %q}}
 routes: [{name: default, channel: %s}]
 interactions: {ack_mode: state}
-`, slackURL, signingSecret, redisAddr, prefix, testChannel)
+`, slackURL, signingSecret, storetest.RedisAddr, prefix, testChannel)
 	a := startAmslack(t, cfg, "")
 	b := startAmslack(t, cfg, "")
 

@@ -1,12 +1,7 @@
 package redisstore
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -18,60 +13,19 @@ import (
 	"github.com/amslack/amslack/receiver/alertgroup/storetest"
 )
 
-const redisAddr = "127.0.0.1:6379"
-
-// redisClient connects to the Redis the tests run against, skipping the
-// test when there is none, except in CI, where a missing Redis fails it.
-func redisClient(t *testing.T) *redis.Client {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: redisAddr})
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		msg := fmt.Sprintf("no Redis at %s (%v): start redis-server on %s (apt-get install redis-server)", redisAddr, err, redisAddr)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// redisPrefix returns a key prefix no other test uses and deletes its keys
-// when the test ends.
-func redisPrefix(t *testing.T, c *redis.Client) string {
-	t.Helper()
-	b := make([]byte, 8)
-	rand.Read(b)
-	prefix := "amslack-test:" + hex.EncodeToString(b) + ":"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("clean up %s*: %v", prefix, err)
-		}
-	})
-	return prefix
-}
-
 func TestStore(t *testing.T) {
-	c := redisClient(t)
+	c := storetest.RedisClient(t)
 	storetest.Run(t, func(t *testing.T) alertgroup.Store {
-		return New(c, redisPrefix(t, c))
+		return New(c, storetest.RedisPrefix(t, c))
 	})
 }
 
 // TestSharedByReplicas checks that two Redis stores with one prefix, as
 // two replicas have, see each other's writes.
 func TestSharedByReplicas(t *testing.T) {
-	c := redisClient(t)
-	prefix := redisPrefix(t, c)
-	c2 := redis.NewClient(&redis.Options{Addr: redisAddr})
+	c := storetest.RedisClient(t)
+	prefix := storetest.RedisPrefix(t, c)
+	c2 := redis.NewClient(&redis.Options{Addr: storetest.RedisAddr})
 	defer c2.Close()
 	a, b := New(c, prefix), New(c2, prefix)
 	k := storetest.Key("Shared")
@@ -92,8 +46,8 @@ func TestSharedByReplicas(t *testing.T) {
 // index of the groups that are not resolved: in the set of all groups and
 // in no index.
 func TestPruneIdleWithoutIndex(t *testing.T) {
-	c := redisClient(t)
-	s := New(c, redisPrefix(t, c))
+	c := storetest.RedisClient(t)
+	s := New(c, storetest.RedisPrefix(t, c))
 	t0 := storetest.Epoch
 	cut := t0.Add(7 * 24 * time.Hour)
 	for _, g := range []alertgroup.Group{
@@ -125,10 +79,10 @@ func TestPruneIdleWithoutIndex(t *testing.T) {
 }
 
 func TestQuarantine(t *testing.T) {
-	c := redisClient(t)
+	c := storetest.RedisClient(t)
 	storetest.RunQuarantine(t,
 		func(t *testing.T, reg prometheus.Registerer) alertgroup.Store {
-			return New(c, redisPrefix(t, c), WithRegisterer(reg))
+			return New(c, storetest.RedisPrefix(t, c), WithRegisterer(reg))
 		},
 		func(t *testing.T, s alertgroup.Store, k alertgroup.Key, v string) {
 			r := s.(*Store)
