@@ -120,40 +120,11 @@ func richOptions(t testing.TB) Options {
 // & are written as themselves, so that links read as Slack sees them.
 func marshal(t testing.TB, m Message) []byte {
 	t.Helper()
-	b, err := json.MarshalIndent(m, "", "  ")
+	b, err := MarshalIndent(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(unescapeHTML(b), '\n')
-}
-
-// unescapeHTML undoes encoding/json's \u003c, \u003e and \u0026 escapes.
-// slack.Blocks marshals itself with json.Marshal, so an encoder's
-// SetEscapeHTML(false) does not reach the blocks. Every backslash in JSON
-// starts an escape, so walking escape by escape never splits one.
-func unescapeHTML(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		if b[i] != '\\' || i+1 == len(b) {
-			out = append(out, b[i])
-			continue
-		}
-		if b[i+1] == 'u' && i+6 <= len(b) {
-			switch string(b[i+2 : i+6]) {
-			case "003c":
-				out, i = append(out, '<'), i+5
-				continue
-			case "003e":
-				out, i = append(out, '>'), i+5
-				continue
-			case "0026":
-				out, i = append(out, '&'), i+5
-				continue
-			}
-		}
-		out, i = append(out, b[i], b[i+1]), i+1
-	}
-	return out
+	return append(b, '\n')
 }
 
 func checkGolden(t *testing.T, name string, got []byte) {
