@@ -100,7 +100,13 @@ func (s *Store) Update(ctx context.Context, key alertgroup.Key, fn func(g *alert
 func (s *Store) update(ctx context.Context, key alertgroup.Key, fn func(g *alertgroup.Group, found bool) error) (alertgroup.Group, error) {
 	k := key.String()
 	var g alertgroup.Group
-	err := s.watch(ctx, k, func(tx *redis.Tx) error {
+	fence, fenced := alertgroup.FenceOf(ctx)
+	err := s.watch(ctx, k, fence.Key, func(tx *redis.Tx) error {
+		if fenced {
+			if err := checkFence(ctx, tx, fence); err != nil {
+				return err
+			}
+		}
 		old, found, err := s.get(ctx, tx, k)
 		if err != nil {
 			return err
@@ -223,7 +229,7 @@ func (s *Store) prune(ctx context.Context, k string, before time.Time, reindex b
 		return s.deleteIf(ctx, k, func(g alertgroup.Group) bool { return g.Prunable(before) })
 	}
 	deleted := false
-	err := s.watch(ctx, k, func(tx *redis.Tx) error {
+	err := s.watch(ctx, k, "", func(tx *redis.Tx) error {
 		deleted = false
 		g, found, err := s.get(ctx, tx, k)
 		if err != nil || !found {
@@ -292,7 +298,7 @@ func (s *Store) List(ctx context.Context) ([]alertgroup.Group, error) {
 func (s *Store) quarantine(ctx context.Context, bad *quarantine.Undecodable) error {
 	k := string(bad.Key)
 	moved := false
-	err := s.watch(ctx, k, func(tx *redis.Tx) error {
+	err := s.watch(ctx, k, "", func(tx *redis.Tx) error {
 		moved = false
 		v, err := tx.Get(ctx, s.groupKey(k)).Bytes()
 		if errors.Is(err, redis.Nil) || err == nil && !bytes.Equal(v, bad.Value) {
@@ -325,7 +331,7 @@ func (s *Store) quarantine(ctx context.Context, bad *quarantine.Undecodable) err
 // exists and del says so.
 func (s *Store) deleteIf(ctx context.Context, k string, del func(alertgroup.Group) bool) (bool, error) {
 	deleted := false
-	err := s.watch(ctx, k, func(tx *redis.Tx) error {
+	err := s.watch(ctx, k, "", func(tx *redis.Tx) error {
 		deleted = false
 		g, found, err := s.get(ctx, tx, k)
 		if err != nil || !found || !del(g) {
@@ -353,11 +359,16 @@ func (s *Store) unlink(ctx context.Context, p redis.Pipeliner, k string, g alert
 	}
 }
 
-// watch runs fn in a WATCH transaction on the group stored under k,
-// retrying when another writer changed the group before fn's MULTI ran.
-func (s *Store) watch(ctx context.Context, k string, fn func(*redis.Tx) error) error {
+// watch runs fn in a WATCH transaction on the group stored under k, and on
+// the lease record fence when it is not empty, retrying when another writer
+// changed either before fn's MULTI ran.
+func (s *Store) watch(ctx context.Context, k, fence string, fn func(*redis.Tx) error) error {
+	keys := []string{s.groupKey(k)}
+	if fence != "" {
+		keys = append(keys, fence)
+	}
 	for range maxTxAttempts {
-		err := s.c.Watch(ctx, fn, s.groupKey(k))
+		err := s.c.Watch(ctx, fn, keys...)
 		if !errors.Is(err, redis.TxFailedErr) {
 			return err
 		}
@@ -381,4 +392,15 @@ func (s *Store) get(ctx context.Context, c redis.Cmdable, k string) (alertgroup.
 		return alertgroup.Group{}, false, quarantine.NewUndecodable([]byte(k), b, err)
 	}
 	return g, true, nil
+}
+
+// checkFence returns alertgroup.ErrFenced unless the lease record f.Key
+// holds f.Token. The record is watched, so a lease that passes to another
+// replica after the check fails the transaction, and the retry sees it.
+func checkFence(ctx context.Context, c redis.Cmdable, f alertgroup.Fence) error {
+	v, err := c.Get(ctx, f.Key).Result()
+	if errors.Is(err, redis.Nil) || err == nil && v != f.Token {
+		return fmt.Errorf("write group under lease %s: %w", f.Key, alertgroup.ErrFenced)
+	}
+	return err
 }
