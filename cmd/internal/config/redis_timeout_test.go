@@ -36,3 +36,36 @@ func TestRedisTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisLeaseAndAcks checks the defaults and bounds of
+// store.redis.lease_ttl and min_replicas_to_ack.
+func TestRedisLeaseAndAcks(t *testing.T) {
+	for _, tt := range []struct {
+		name, redis string
+		wantTTL     time.Duration
+		wantAcks    int
+		wantErr     string
+	}{
+		{name: "defaults", redis: `{address: "127.0.0.1:6379"}`, wantTTL: 15 * time.Second},
+		{name: "set", redis: `{address: "127.0.0.1:6379", lease_ttl: 5s, min_replicas_to_ack: 1}`, wantTTL: 5 * time.Second, wantAcks: 1},
+		{name: "ttl under three timeouts", redis: `{address: "127.0.0.1:6379", timeout: 1s, lease_ttl: 2s}`, wantErr: "store.redis.lease_ttl: must be between 3×store.redis.timeout (3s) and 10m, got 2s"},
+		{name: "negative acks", redis: `{address: "127.0.0.1:6379", min_replicas_to_ack: -1}`, wantErr: "store.redis.min_replicas_to_ack: must not be negative, got -1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte("slack: {bot_token: xoxb-x}\nroutes: [{channel: C0123456789}]\nstore: {redis: " + tt.redis + "}\n"))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := c.Store.Redis
+			if time.Duration(r.LeaseTTL) != tt.wantTTL || r.MinReplicasToAck != tt.wantAcks {
+				t.Errorf("lease_ttl %s, min_replicas_to_ack %d; want %s, %d", r.LeaseTTL, r.MinReplicasToAck, tt.wantTTL, tt.wantAcks)
+			}
+		})
+	}
+}

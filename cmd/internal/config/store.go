@@ -28,7 +28,19 @@ type Redis struct {
 	// Timeout bounds each Redis call: connecting, writing the command and
 	// reading the answer (default DefaultRedisTimeout).
 	Timeout model.Duration `yaml:"timeout,omitempty"`
+	// MinReplicasToAck is how many Redis replicas must acknowledge each
+	// accepted notification (Redis's WAIT) before Alertmanager gets its
+	// 200. 0 relies on the server's own persistence, which must then be
+	// appendfsync always for a 200 to survive a Redis crash.
+	MinReplicasToAck int `yaml:"min_replicas_to_ack,omitempty"`
+	// LeaseTTL is how long a replica's lease on delivering a channel lasts
+	// without renewal: the longest a dead replica's work waits before
+	// another replica takes it over (default DefaultLeaseTTL).
+	LeaseTTL model.Duration `yaml:"lease_ttl,omitempty"`
 }
+
+// DefaultLeaseTTL is store.redis.lease_ttl when it is not set.
+const DefaultLeaseTTL = model.Duration(15 * time.Second)
 
 // DefaultRedisTimeout is store.redis.timeout when it is not set. Redis
 // answers in well under a millisecond on a healthy network; a second means
@@ -40,6 +52,7 @@ const DefaultRedisTimeout = model.Duration(time.Second)
 var DefaultRedis = Redis{
 	KeyPrefix: "amslack:",
 	Timeout:   DefaultRedisTimeout,
+	LeaseTTL:  DefaultLeaseTTL,
 }
 
 // validate fills in the defaults of store and checks it.
@@ -66,6 +79,18 @@ func (s *Store) validate() []error {
 	}
 	if err := r.checkTimeout(); err != nil {
 		errs = append(errs, err)
+	}
+	if r.MinReplicasToAck < 0 {
+		bad("store.redis.min_replicas_to_ack", "must not be negative, got %d", r.MinReplicasToAck)
+	}
+	if r.LeaseTTL == 0 {
+		r.LeaseTTL = DefaultRedis.LeaseTTL
+	}
+	// A renewal goes every third of the TTL and each call may take
+	// store.redis.timeout: a TTL under three timeouts would lose leases to
+	// one slow answer.
+	if ttl := time.Duration(r.LeaseTTL); ttl < 3*time.Duration(r.Timeout) || ttl > 10*time.Minute {
+		bad("store.redis.lease_ttl", "must be between 3×store.redis.timeout (%s) and 10m, got %s", 3*time.Duration(r.Timeout), r.LeaseTTL)
 	}
 	return errs
 }
