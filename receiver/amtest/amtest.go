@@ -190,6 +190,13 @@ func start(bin, dir, cfg string) (*Alertmanager, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An empty --cluster.listen-address turns clustering off, which keeps
+	// the process off 0.0.0.0:9094 and makes it ready at once.
+	return startOn(bin, dir, cfg, port, []string{"--cluster.listen-address="})
+}
+
+// startOn runs Alertmanager on port with the cluster flags given.
+func startOn(bin, dir, cfg string, port int, cluster []string) (*Alertmanager, error) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	base := "http://" + addr
 	storage := filepath.Join(dir, "data-"+strconv.Itoa(port))
@@ -201,22 +208,69 @@ func start(bin, dir, cfg string) (*Alertmanager, error) {
 		Dir:    dir,
 		client: &http.Client{Timeout: 10 * time.Second},
 		bin:    bin,
-		// An empty --cluster.listen-address turns clustering off, which
-		// keeps the process off 0.0.0.0:9094 and makes it ready at once.
-		args: []string{
+		args: append([]string{
 			"--config.file=" + cfg,
 			"--storage.path=" + storage,
 			"--web.listen-address=" + addr,
-			"--cluster.listen-address=",
 			"--web.external-url=" + base,
 			"--log.level=debug",
-		},
+		}, cluster...),
 		output: &lockedBuffer{},
 	}
 	if err := am.run(); err != nil {
 		return nil, err
 	}
 	return am, nil
+}
+
+// StartHA runs n Alertmanagers with the configuration c as one highly
+// available cluster, as Alertmanager's README describes: each gossips with
+// the others over its own cluster port on 127.0.0.1, and all send each
+// notification unless the notification log they share says a peer
+// already did. peerTimeout is how long the peer at position i waits (i
+// times) before it sends; a short one makes the peers send duplicates, as
+// they do when gossip lags. They stop when the test ends.
+func StartHA(t testing.TB, c Config, n int, peerTimeout time.Duration) []*Alertmanager {
+	t.Helper()
+	bin := Require(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(cfg, []byte(c.YAMLText()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	webPorts, clusterPorts := make([]int, n), make([]int, n)
+	for i := range n {
+		var err error
+		if webPorts[i], err = freePort(); err != nil {
+			t.Fatal(err)
+		}
+		if clusterPorts[i], err = freePort(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ams []*Alertmanager
+	for i := range n {
+		cluster := []string{
+			"--cluster.listen-address=127.0.0.1:" + strconv.Itoa(clusterPorts[i]),
+			"--cluster.peer-timeout=" + modelDuration(peerTimeout),
+			// The peers are on loopback and settle at once; Alertmanager
+			// holds notifications back until they have, up to this long.
+			"--cluster.settle-timeout=2s",
+			"--cluster.gossip-interval=100ms",
+		}
+		for j := range n {
+			if j != i {
+				cluster = append(cluster, "--cluster.peer=127.0.0.1:"+strconv.Itoa(clusterPorts[j]))
+			}
+		}
+		am, err := startOn(bin, dir, cfg, webPorts[i], cluster)
+		if err != nil {
+			t.Fatalf("start Alertmanager %d of %d: %v", i+1, n, err)
+		}
+		t.Cleanup(func() { am.stop(t) })
+		ams = append(ams, am)
+	}
+	return ams
 }
 
 // run starts the process and waits until it is ready.
