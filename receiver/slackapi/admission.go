@@ -124,6 +124,12 @@ type waiter struct {
 	// under the admission's mu.
 	ready   chan struct{}
 	granted bool
+	// poll, set with granted by a sharedQueue, makes the waiter the one
+	// that asks the shared limits for the next token instead of giving it
+	// one; err, set with granted, is the failure of the shared limits that
+	// it waited on.
+	poll bool
+	err  error
 	// i is the waiter's index in the heap.
 	i int
 }
@@ -133,8 +139,10 @@ type waiterHeap []*waiter
 
 func (h waiterHeap) Len() int { return len(h) }
 
-func (h waiterHeap) Less(i, j int) bool {
-	a, b := h[i], h[j]
+func (h waiterHeap) Less(i, j int) bool { return before(h[i], h[j]) }
+
+// before reports whether a is ahead of b in line.
+func before(a, b *waiter) bool {
 	if a.Priority != b.Priority {
 		return a.Priority < b.Priority
 	}

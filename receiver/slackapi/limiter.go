@@ -3,6 +3,7 @@ package slackapi
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -76,11 +77,15 @@ func (c Call) pauseScope() Scope {
 // Limiter keeps Slack's rate limits for every caller of one workspace: a
 // token bucket per channel and per incoming webhook, a bucket per method
 // and one for the workspace that admit the most urgent call first (see
-// admission), and the pauses that Slack's 429s impose. All its methods are
+// admission), and the pauses that Slack's 429s impose. Replicas that share
+// Slack's limits share them through Share as well. All its methods are
 // safe for concurrent use.
 type Limiter struct {
 	limits Limits
 	now    func() time.Time
+
+	// shared holds the limits shared with other replicas; nil until Share.
+	shared atomic.Pointer[shared]
 
 	// workspace and methods are the limits that all channels share; they
 	// admit calls by Turn. Both are fixed at NewLimiter.
@@ -121,12 +126,25 @@ func NewLimiter(l Limits, now func() time.Time) *Limiter {
 	return lim
 }
 
-func perMinute(n int) *rate.Limiter {
+// perMinute returns a token bucket that admits at most n calls in any 60
+// seconds, however Slack aligns its minute windows.
+func perMinute(n int) *rate.Limiter { return rate.NewLimiter(perMinuteRate(n)) }
+
+// perMinuteRate is the rate and burst of perMinute(n): one call at once and
+// n-1 spread over the minute after it, so that a window that opens with the
+// burst still holds at most n.
+func perMinuteRate(n int) (rate.Limit, int) {
 	if n <= 1 {
-		return rate.NewLimiter(rate.Every(time.Minute), 1)
+		return rate.Every(time.Minute), 1
 	}
-	return rate.NewLimiter(rate.Limit(float64(n-1)/60), 1)
+	return rate.Limit(float64(n-1) / 60), 1
 }
+
+// slotBurst is the burst of a channel's or incoming webhook's token bucket:
+// one slot less than Slack allows. Slack counts calls when they arrive,
+// amslack when they leave, and a few milliseconds of network jitter would
+// otherwise turn a full burst into a 429. The sustained rate is unchanged.
+func (l Limits) slotBurst() int { return max(1, l.ChannelBurst-1) }
 
 // Slot returns the token bucket of a channel or incoming webhook. A caller
 // that reserves its slot before it chooses what to send (the sender) passes
@@ -136,11 +154,7 @@ func (l *Limiter) Slot(dest Scope) *rate.Limiter {
 	defer l.mu.Unlock()
 	b, ok := l.slots[dest]
 	if !ok {
-		// One slot less burst than Slack allows: Slack counts calls when
-		// they arrive, amslack when they leave, and a few milliseconds of
-		// network jitter would otherwise turn a full burst into a 429.
-		// The sustained rate is unchanged.
-		b = rate.NewLimiter(rate.Limit(l.limits.ChannelRate), max(1, l.limits.ChannelBurst-1))
+		b = rate.NewLimiter(rate.Limit(l.limits.ChannelRate), l.limits.slotBurst())
 		l.slots[dest] = b
 	}
 	return b
@@ -149,7 +163,8 @@ func (l *Limiter) Slot(dest Scope) *rate.Limiter {
 // Wait blocks until c may be made, or ctx ends: it waits out a pause that
 // a 429 imposed, then Dest's slot, then the method's and (for
 // chat.postMessage) the workspace's token buckets, which admit the most
-// urgent call first by c.Turn.
+// urgent call first by c.Turn. With limits shared by replicas (Share) it
+// then does the same at the shared limits.
 func (l *Limiter) Wait(ctx context.Context, c Call) error {
 	scope := c.pauseScope()
 	paused := false
@@ -184,12 +199,16 @@ func (l *Limiter) Wait(ctx context.Context, c Call) error {
 			return err
 		}
 	}
+	if sh := l.shared.Load(); sh != nil {
+		return sh.wait(ctx, c, paused)
+	}
 	return nil
 }
 
 // RateLimited records Slack's 429 to c: no call in its scope goes out
 // before retryAfter has passed, or Limits.RateLimitedBackoff when Slack
-// sent no Retry-After.
+// sent no Retry-After. With limits shared by replicas (Share) the pause
+// holds for every replica.
 func (l *Limiter) RateLimited(c Call, retryAfter time.Duration) {
 	if retryAfter <= 0 {
 		retryAfter = l.limits.RateLimitedBackoff
@@ -197,9 +216,12 @@ func (l *Limiter) RateLimited(c Call, retryAfter time.Duration) {
 	scope := c.pauseScope()
 	until := l.now().Add(retryAfter)
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if until.After(l.paused[scope]) {
 		l.paused[scope] = until
+	}
+	l.mu.Unlock()
+	if sh := l.shared.Load(); sh != nil {
+		sh.pause(scope, retryAfter)
 	}
 }
 
