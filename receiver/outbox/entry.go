@@ -83,6 +83,10 @@ type Entry struct {
 	// Retries counts the times an operator sent the entry again from the
 	// dead-letter list; Attempts and FirstAt start afresh with each.
 	Retries int `json:"retries,omitempty"`
+	// Fence is set by Claim of a queue that replicas share (see Leaser):
+	// the channel's lease the entry was claimed under, for the store writes
+	// made while delivering it (alertgroup.WithFence). It is not stored.
+	Fence alertgroup.Fence `json:"-"`
 }
 
 // maxNotes bounds the notes an entry carries, so that a burst of clicks
