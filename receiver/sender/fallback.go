@@ -73,18 +73,19 @@ func (s *Sender) fallBack(ctx context.Context, d delivery, err error, logger *sl
 	in := d.in
 	in.Controls = nil
 	in.Options.Actions = nil
-	lim := s.limiter.Slot(slackapi.ChannelScope(fb))
+	dest := slackapi.ChannelScope(fb)
+	lim := s.limiter.Slot(dest)
 	var ts string
 	var ferr error
 	if reason == reasonBadMessage {
 		// Slack refused the minimal rendering's blocks in the route's
 		// channel; the same blocks would be refused here. Text alone goes.
-		if ferr = lim.Wait(ctx); ferr == nil {
+		if ferr = s.waitSlot(ctx, lim, dest); ferr == nil {
 			ts, ferr = s.slack.Post(ctx, d.t, fb, slack.MsgOptionText(cause+"\n"+render.Minimal(in).Text, false))
 		}
 	} else {
 		ferr = s.shrinking(in, func(m render.Message) error {
-			if err := lim.Wait(ctx); err != nil {
+			if err := s.waitSlot(ctx, lim, dest); err != nil {
 				return err
 			}
 			line := slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, cause, false, false), nil, nil)

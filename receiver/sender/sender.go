@@ -46,7 +46,10 @@ type RouteOptions struct {
 
 // Options configure a Sender.
 type Options struct {
-	Outbox *outbox.Outbox
+	// Outbox is the queue to drain. When it is an outbox.Leaser (the
+	// Redis outbox that replicas share), a channel is worked only while
+	// this replica holds its lease.
+	Outbox outbox.Queue
 	Store  alertgroup.Store
 	// Slack makes the calls, within the rate limits of its Limiter, which
 	// it shares with everything else that calls Slack.
@@ -73,7 +76,9 @@ type Options struct {
 
 // Sender drains the outbox into Slack.
 type Sender struct {
-	outbox  *outbox.Outbox
+	outbox outbox.Queue
+	// leaser is outbox as an outbox.Leaser, nil for a queue of one's own.
+	leaser  outbox.Leaser
 	store   alertgroup.Store
 	slack   *slackapi.Client
 	limiter *slackapi.Limiter
@@ -112,6 +117,9 @@ const (
 	deliveredUnchanged = "unchanged"
 	deliveredRetry     = "retry"
 	deliveredDead      = "dead_lettered"
+	// deliveredFenced counts the entries whose lease passed to another
+	// replica during delivery.
+	deliveredFenced = "lease_lost"
 )
 
 // New returns a Sender. Run starts it.
@@ -132,6 +140,7 @@ func New(o Options) *Sender {
 		workers:  map[string]chan struct{}{},
 		failing:  map[string]backoffState{},
 	}
+	s.leaser, _ = o.Outbox.(outbox.Leaser)
 	s.registerMetrics(o.Registerer)
 	return s
 }
@@ -169,7 +178,7 @@ func (s *Sender) registerMetrics(r prometheus.Registerer) {
 		Namespace: "amslack", Name: "thread_replies_total",
 		Help: "Thread replies describing a change, by result.",
 	}, []string{"result"})
-	for _, r := range []string{deliveredPosted, deliveredUpdated, deliveredUnchanged, deliveredRetry, deliveredDead} {
+	for _, r := range []string{deliveredPosted, deliveredUpdated, deliveredUnchanged, deliveredRetry, deliveredDead, deliveredFenced} {
 		s.deliveries.WithLabelValues(r)
 	}
 	s.templates = reg.NewCounterVec(prometheus.CounterOpts{
@@ -238,8 +247,15 @@ func (s *Sender) Run(ctx context.Context) error {
 				}
 				continue
 			}
+			lease, ok := s.channelLease(ctx, ch)
+			if !ok {
+				s.mu.Lock()
+				delete(s.workers, ch)
+				s.mu.Unlock()
+				continue
+			}
 			wg.Go(func() {
-				s.work(ctx, ch, wake)
+				s.work(ctx, ch, wake, lease)
 				s.mu.Lock()
 				delete(s.workers, ch)
 				s.mu.Unlock()
@@ -283,15 +299,64 @@ func (s *Sender) forgetIdle() {
 	}
 }
 
+// heldLease is the lease of a channel that a worker holds; the zero value
+// stands for the queue of one's own, which needs none.
+type heldLease struct{ outbox.Lease }
+
+// lost returns a channel closed when the lease is lost; nil (never ready)
+// without a lease.
+func (l heldLease) lost() <-chan struct{} {
+	if l.Lease == nil {
+		return nil
+	}
+	return l.Lost()
+}
+
+// channelLease takes the lease on delivering channel ch when the outbox is shared
+// by replicas, and reports whether this replica may work ch: always for an
+// outbox of its own; for a shared one, when no other replica holds ch.
+func (s *Sender) channelLease(ctx context.Context, ch string) (heldLease, bool) {
+	if s.leaser == nil {
+		return heldLease{}, true
+	}
+	l, ok, err := s.leaser.Lease(ctx, ch)
+	if err != nil {
+		s.logger.Warn("Cannot take the lease on a channel; another pass will try again", "channel", ch, "err", err)
+		return heldLease{}, false
+	}
+	return heldLease{l}, ok
+}
+
 // backoffState is a channel's run of failed deliveries.
 type backoffState struct {
 	failures int
 	until    time.Time
 }
 
-// work sends one channel's entries, most urgent first, until none is left.
-func (s *Sender) work(ctx context.Context, ch string, wake <-chan struct{}) {
-	lim := s.limiter.Slot(destScope(ch))
+// work sends one channel's entries, most urgent first, until none is left
+// or, on an outbox that replicas share, until the channel's lease is lost.
+// It gives the lease up when it ends.
+func (s *Sender) work(ctx context.Context, ch string, wake <-chan struct{}, lease heldLease) {
+	if lease.Lease != nil {
+		defer func() {
+			if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
+				s.logger.Warn("Cannot give up the lease on a channel; it runs out on its own", "channel", ch, "err", err)
+			}
+		}()
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-lease.lost():
+				s.logger.Warn("Lost the lease on a channel; another replica delivers it now", "channel", ch)
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	dest := destScope(ch)
+	lim := s.limiter.Slot(dest)
 	for ctx.Err() == nil {
 		// While deliveries to the channel fail (Slack down, network), the
 		// whole channel backs off rather than each entry on its own clock:
@@ -322,7 +387,14 @@ func (s *Sender) work(ctx context.Context, ch string, wake <-chan struct{}) {
 			sleep(ctx, next.Sub(s.now()), wake)
 			continue
 		}
-		s.deliver(ctx, e, lim)
+		// Replicas share the channel's slot too: take its token in Redis
+		// once there is an entry to spend it on, so that a replica whose
+		// channel drained wastes none.
+		if err := s.limiter.TakeShared(ctx, dest); err != nil {
+			s.deliver(ctx, e, lim, err)
+			continue
+		}
+		s.deliver(ctx, e, lim, nil)
 	}
 }
 
@@ -342,20 +414,37 @@ func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
 	return true
 }
 
-// deliver sends one entry and settles it in the outbox.
-func (s *Sender) deliver(ctx context.Context, e outbox.Entry, lim *rate.Limiter) {
+// deliver sends one entry and settles it in the outbox; failed, if not nil,
+// is why it cannot be sent now.
+func (s *Sender) deliver(ctx context.Context, e outbox.Entry, lim *rate.Limiter, failed error) {
 	n := e.Notification
 	logger := s.logger.With("group_key", n.Key.GroupKey, "channel", n.Key.Channel, "entry", e.ID)
-	result, err := s.send(ctx, e, lim, logger)
+	// The store writes made for the entry hold only while the lease it was
+	// claimed under does (alertgroup.Fence).
+	ctx = alertgroup.WithFence(ctx, e.Fence)
+	result, err := "", failed
+	if err == nil {
+		result, err = s.send(ctx, e, lim, logger)
+	}
 	// Settle the entry even when shutdown has begun: what was sent must not
 	// be sent again after the restart.
 	ctx = context.WithoutCancel(ctx)
+	if errors.Is(err, alertgroup.ErrFenced) || errors.Is(err, outbox.ErrLeaseLost) {
+		// The lease passed to another replica while this one delivered:
+		// that replica delivers the entry again, and nothing here may be
+		// recorded over its work.
+		s.deliveries.WithLabelValues(deliveredFenced).Inc()
+		logger.Warn("Lease lost during delivery; the replica that holds it now delivers the entry", "err", err)
+		return
+	}
 	if err == nil {
 		s.mu.Lock()
 		delete(s.failing, n.Key.Channel)
 		s.mu.Unlock()
 		s.deliveries.WithLabelValues(result).Inc()
-		if err := s.outbox.Done(ctx, e); err != nil {
+		if err := s.outbox.Done(ctx, e); errors.Is(err, outbox.ErrLeaseLost) {
+			logger.Warn("Lease lost before the delivered entry was marked done; the replica that holds it now may send it again", "err", err)
+		} else if err != nil {
 			logger.Error("Cannot mark a delivered entry done; it may be sent again", "err", err)
 		}
 		return
@@ -363,7 +452,7 @@ func (s *Sender) deliver(ctx context.Context, e outbox.Entry, lim *rate.Limiter)
 	if errors.Is(err, context.Canceled) {
 		// Shutting down while waiting for a slot: the entry stays pending
 		// on disk and is sent after the restart.
-		if err := s.outbox.Retry(ctx, e, time.Time{}, err); err != nil {
+		if err := s.outbox.Retry(ctx, e, time.Time{}, err); err != nil && !errors.Is(err, outbox.ErrLeaseLost) {
 			logger.Error("Cannot release an entry", "err", err)
 		}
 		return
@@ -699,7 +788,7 @@ func (s *Sender) webhook(ctx context.Context, dest, url string, in render.Input,
 }
 
 func (s *Sender) reply(ctx context.Context, channel, ts, text string, broadcast bool, lim *rate.Limiter, t slackapi.Turn) error {
-	if err := lim.Wait(ctx); err != nil {
+	if err := s.waitSlot(ctx, lim, slackapi.ChannelScope(channel)); err != nil {
 		return fmt.Errorf("wait for a send slot: %w", err)
 	}
 	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionTS(ts)}
@@ -749,4 +838,13 @@ func (s *Sender) checked(m render.Message, in render.Input) render.Message {
 		s.logger.Warn("Message template failed; part rendered without it", "part", e.Part, "err", e.Err, "group_key", in.GroupKey)
 	}
 	return m
+}
+
+// waitSlot waits for a send slot of dest: the replica's own bucket lim,
+// then the one that replicas share, if they do.
+func (s *Sender) waitSlot(ctx context.Context, lim *rate.Limiter, dest slackapi.Scope) error {
+	if err := lim.Wait(ctx); err != nil {
+		return err
+	}
+	return s.limiter.TakeShared(ctx, dest)
 }

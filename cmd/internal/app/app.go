@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	commoncfg "github.com/prometheus/common/config"
+	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 	"go.etcd.io/bbolt"
@@ -35,6 +36,7 @@ import (
 	"github.com/amslack/amslack/receiver"
 	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/outbox"
+	"github.com/amslack/amslack/receiver/outbox/redisoutbox"
 	"github.com/amslack/amslack/receiver/sender"
 	"github.com/amslack/amslack/receiver/slackapi"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
@@ -70,9 +72,16 @@ type App struct {
 	logger *slog.Logger
 	reg    *prometheus.Registry
 
-	db      *bbolt.DB
-	store   alertgroup.Store
-	outbox  *outbox.Outbox
+	db    *bbolt.DB
+	store alertgroup.Store
+	// redis is the client of store.redis, nil without it.
+	redis *redis.Client
+	// outbox is the bbolt outbox of --storage.path, or with store.redis
+	// the one in Redis that replicas share (shared).
+	outbox outbox.Queue
+	shared *redisoutbox.Outbox
+	// id names this replica in the leases it takes.
+	id      string
 	sender  *sender.Sender
 	webhook *receiver.Handler
 	// interact handles Slack's interactions; nil without a signing secret.
@@ -111,7 +120,7 @@ type App struct {
 // Start ran.
 func New(o Options) (*App, error) {
 	o = o.withDefaults()
-	a := &App{opts: o, logger: o.Logger, reg: o.Registry}
+	a := &App{opts: o, logger: o.Logger, reg: o.Registry, id: replicaID()}
 	if err := a.life.init(o.WebConfigFile); err != nil {
 		return nil, err
 	}
@@ -138,19 +147,14 @@ func New(o Options) (*App, error) {
 	if a.store, err = a.openStore(cfg.Config, secrets); err != nil {
 		return nil, err
 	}
-	a.outbox, err = outbox.Open(a.db, outbox.Options{
-		Priority:        a.priority(cfg.Delivery.SeverityOrder),
-		Logger:          o.Logger.With("component", "outbox"),
-		Registerer:      o.Registry,
-		DeadLetterLimit: cfg.Delivery.DeadLetterLimit,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open outbox: %w", err)
+	if err := a.openOutbox(cfg); err != nil {
+		return nil, err
 	}
 	slackClient, err := a.newSlackClient(cfg, secrets)
 	if err != nil {
 		return nil, err
 	}
+	a.shareLimits(cfg, slackClient)
 	a.newSender(cfg, slackClient)
 	a.signingSecret = secrets.signingSecret
 	if err := a.newInteract(cfg, secrets, slackClient); err != nil {
@@ -244,7 +248,7 @@ func (a *App) newSender(cfg *Config, slackClient *slackapi.Client) {
 		Controls:   interact.Controls,
 		MaxAge:     time.Duration(cfg.Delivery.MaxAge),
 		Shared:     cfg.Store.Redis != nil,
-		ID:         replicaID(),
+		ID:         a.id,
 		Logger:     a.logger.With("component", "sender"),
 		Registerer: a.reg,
 	})

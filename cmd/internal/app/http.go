@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -66,15 +67,30 @@ func (a *App) mountPublic(mux *http.ServeMux) {
 	a.mountPreview(mux)
 }
 
+// readyRedisTimeout bounds the readiness probe's ping of Redis, well
+// within a probe's usual one-second timeout.
+const readyRedisTimeout = 500 * time.Millisecond
+
 // mountHealth serves the liveness and readiness checks.
 func (a *App) mountHealth(mux *http.ServeMux) {
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("OK\n"))
 	})
-	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, r *http.Request) {
 		if !a.ready.Load() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
+		}
+		// With store.redis, a replica that cannot reach Redis can accept
+		// nothing: the webhook answers 503 and the probe says so, so that
+		// the Service sends Alertmanager to a replica that can.
+		if a.redis != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), readyRedisTimeout)
+			defer cancel()
+			if err := a.redis.Ping(ctx).Err(); err != nil {
+				http.Error(w, "not ready: store.redis does not answer", http.StatusServiceUnavailable)
+				return
+			}
 		}
 		w.Write([]byte("OK\n"))
 	})

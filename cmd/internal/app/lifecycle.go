@@ -255,7 +255,7 @@ func (a *App) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// failures holds one error per part that can fail.
-	failures := make(chan error, 2)
+	failures := make(chan error, 3)
 	fail := func(err error) {
 		failures <- err
 		cancel()
@@ -267,6 +267,13 @@ func (a *App) run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { a.prune(ctx) })
+	if a.shared != nil {
+		wg.Go(func() {
+			if err := a.shared.Run(ctx); err != nil {
+				fail(fmt.Errorf("shared outbox: %w", err))
+			}
+		})
+	}
 	if a.interact != nil {
 		wg.Go(func() {
 			if err := a.interact.Run(ctx); err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amslack/amslack/receiver/outbox"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
@@ -116,7 +117,7 @@ func TestStopFinishesWhatItAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.closeStorage()
-	delivered, pending := len(fake.Messages("C0STOP0001")), b.outbox.Len()
+	delivered, pending := len(fake.Messages("C0STOP0001")), b.outbox.(*outbox.Outbox).Len()
 	if delivered+pending != 1 {
 		t.Errorf("%d delivered and %d pending, want the notification once", delivered, pending)
 	}

@@ -117,6 +117,12 @@ func (o *Outbox) Lease(ctx context.Context, channel string) (outbox.Lease, bool,
 	o.mu.Unlock()
 	o.metrics.leasesHeld.Inc()
 
+	if prev := r.str(3); prev != "" && prev != o.owner {
+		// The previous holder never released the lease: it died or
+		// stalled, and its channel waited for the lease to run out.
+		o.metrics.leaseTakeovers.Inc()
+		o.logger.Warn("Took over a channel whose lease its holder left to run out", "channel", channel, "previous_owner", prev)
+	}
 	n := int(r.int(2))
 	for _, v := range r.list(4) {
 		fields, _ := v.([]any)

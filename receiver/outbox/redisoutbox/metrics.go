@@ -24,6 +24,9 @@ type metrics struct {
 	leasesHeld   prometheus.Gauge
 	leasesLost   prometheus.Counter
 	takeovers    prometheus.Counter
+	// leaseTakeovers counts the channels taken from a holder that never
+	// released them.
+	leaseTakeovers prometheus.Counter
 }
 
 // Reasons a dead letter is dropped without an operator, the values of the
@@ -105,6 +108,12 @@ func newMetrics(reg prometheus.Registerer, o *Outbox) *metrics {
 			Subsystem: "outbox",
 			Name:      "takeovers_total",
 			Help:      "Entries left in flight under an expired channel lease, by a replica that died or stalled, that this replica put back in the queue when it took the lease.",
+		}),
+		leaseTakeovers: f.NewCounter(prometheus.CounterOpts{
+			Namespace: "amslack",
+			Subsystem: "outbox",
+			Name:      "lease_takeovers_total",
+			Help:      "Channel leases this replica took after their holder, which died or stalled, left them to run out instead of releasing them.",
 		}),
 	}
 	for _, k := range kinds {

@@ -260,6 +260,9 @@ func TestTakeover(t *testing.T) {
 	if got := testutil.ToFloat64(b.metrics.takeovers); got != 1 {
 		t.Errorf("takeovers = %v, want 1", got)
 	}
+	if got := testutil.ToFloat64(b.metrics.leaseTakeovers); got != 1 {
+		t.Errorf("lease takeovers = %v, want 1: a never released the lease", got)
+	}
 
 	got := map[string]outbox.Entry{}
 	for {
@@ -618,5 +621,23 @@ func TestReleaseAfterRunEnds(t *testing.T) {
 	}
 	if n, _ := c.Exists(t.Context(), a.leaseKey(outboxtest.Channel)).Result(); n != 1 {
 		t.Error("a's second Release deleted b's lease")
+	}
+}
+
+// TestReleasedLeaseIsNoTakeover: a lease that its holder released passes
+// to the next replica without counting as a takeover.
+func TestReleasedLeaseIsNoTakeover(t *testing.T) {
+	a, b, _ := twoReplicas(t, 10*time.Second)
+	ch := outboxtest.Channel
+	if err := a.Enqueue(t.Context(), outboxtest.Note("A", "warning", outboxtest.Epoch)); err != nil {
+		t.Fatal(err)
+	}
+	la := takeLease(t, a, ch)
+	if err := la.Release(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	takeLease(t, b, ch)
+	if got := testutil.ToFloat64(b.metrics.leaseTakeovers); got != 0 {
+		t.Errorf("lease takeovers = %v after a released the lease, want 0", got)
 	}
 }

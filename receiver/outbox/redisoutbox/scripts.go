@@ -378,8 +378,10 @@ redis.call('PEXPIRE', lease, ARGV[4])
 return 1
 `)
 
-// releaseScript deletes a lease that still holds the token, and wakes the
-// replicas waiting for it; "lost" if it holds another.
+// releaseScript deletes a lease that still holds the token, forgets its
+// owner, so that the next holder can tell a release from a lease left to
+// run out, and wakes the replicas waiting for it; "lost" if it holds
+// another.
 //
 // ARGV: prefix, channel, token.
 var releaseScript = redis.NewScript(`
@@ -388,6 +390,7 @@ if redis.call('GET', lease) ~= ARGV[3] then
   return {'lost'}
 end
 redis.call('DEL', lease)
+redis.call('HDEL', ARGV[1] .. 'owners', ARGV[2])
 redis.call('PUBLISH', ARGV[1] .. 'wake', 'release\031' .. ARGV[2])
 return {'ok'}
 `)
