@@ -11,7 +11,10 @@
 // payload's response_url, and asks for the message to be re-rendered. Its
 // reconciler notices groups that resolved while silenced and keeps
 // acknowledgement silences alive while their groups fire; its escalation
-// loop calls people in the thread of groups that fire unhandled.
+// loop calls people in the thread of groups that fire unhandled; its
+// reminder loop asks whoever acknowledged a group that still fires whether
+// they are still on it; its digest loop posts each route's summary at the
+// route's set times.
 //
 // Slack wants an answer within 3 seconds and never redelivers an
 // interaction, so the handler answers at once and a bounded pool of workers,
@@ -73,7 +76,8 @@ type Silencer interface {
 type SlackAPI interface {
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error)
-	// PostMessageContext answers mentions in their thread.
+	// PostMessageContext answers mentions in their thread, and posts
+	// acknowledgement reminders and digests.
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	// FunctionCompleteSuccessContext and FunctionCompleteErrorContext end
 	// a Workflow Builder step (functions.completeSuccess and
@@ -132,7 +136,8 @@ type Options struct {
 	// (in AckModeSilence) answer that no Alertmanager is configured.
 	Silences Silencer
 	// Slack opens the custom-duration dialog, reads user groups, answers
-	// mentions and completes workflow steps; nil leaves events unanswered.
+	// mentions, completes workflow steps, and posts acknowledgement
+	// reminders and digests; nil leaves events unanswered.
 	Slack SlackAPI
 	// HTTPClient posts to response_url and calls runbook actions.
 	HTTPClient *http.Client
@@ -188,6 +193,24 @@ type Options struct {
 	// EscalationInterval is how often due escalation steps are looked for
 	// (default DefaultEscalationInterval); negative turns it off.
 	EscalationInterval time.Duration
+	// AckReminder is how long after an acknowledgement, or its last
+	// renewal, a group that still fires gets a reminder in its thread that
+	// mentions whoever acknowledged it; 0 turns reminders off. They are
+	// posted through Slack.
+	AckReminder time.Duration
+	// AckReminderInterval is how often due reminders are looked for
+	// (default DefaultAckReminderInterval); negative turns it off.
+	AckReminderInterval time.Duration
+	// Digests returns the routes' digests. It is asked on every pass, so
+	// it may follow configuration reloads; nil posts none. Digests are
+	// posted through Slack, and need Claims.
+	Digests func() []Digest
+	// DigestInterval is how often due digests are looked for (default
+	// DefaultDigestInterval); negative turns it off.
+	DigestInterval time.Duration
+	// Claims makes sure that each digest is posted once across replicas
+	// and restarts; every alertgroup.Store implements it.
+	Claims Claims
 
 	// Audit receives one JSON line per decision; nil discards them.
 	Audit      io.Writer
@@ -239,6 +262,23 @@ type Handler struct {
 	escalation         func(route string) *Escalation
 	escalationInterval time.Duration
 	emetrics           *escalationMetrics
+
+	// ackReminder and ackReminderInterval drive the acknowledgement
+	// reminders.
+	ackReminder         time.Duration
+	ackReminderInterval time.Duration
+	rmetrics            *reminderMetrics
+
+	// digests, digestInterval and claims drive the digests; dstate
+	// remembers those done.
+	digests        func() []Digest
+	digestInterval time.Duration
+	claims         Claims
+	dstate         digestState
+	dmetrics       *digestMetrics
+	// workspace is the domain of the Slack workspace, from the latest
+	// interaction, for links in digests.
+	workspace atomic.Pointer[string]
 
 	queue   chan job    // clicks and events waiting for a worker
 	notices chan notice // replies owed to clicks that were not queued
@@ -301,6 +341,10 @@ func New(o Options) (*Handler, error) {
 	}
 	h.escalation = o.Escalation
 	h.escalationInterval = cmp.Or(o.EscalationInterval, DefaultEscalationInterval)
+	h.ackReminder = o.AckReminder
+	h.ackReminderInterval = cmp.Or(o.AckReminderInterval, DefaultAckReminderInterval)
+	h.digests, h.claims = o.Digests, o.Claims
+	h.digestInterval = cmp.Or(o.DigestInterval, DefaultDigestInterval)
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -329,6 +373,8 @@ func New(o Options) (*Handler, error) {
 	h.metrics = newMetrics(reg, func() float64 { return float64(len(h.queue)) })
 	h.smetrics = newSurfaceMetrics(reg)
 	h.emetrics = newEscalationMetrics(reg)
+	h.rmetrics = newReminderMetrics(reg)
+	h.dmetrics = newDigestMetrics(reg)
 	return h, nil
 }
 
@@ -372,6 +418,7 @@ func (h *Handler) configure(o Options) error {
 		errs = append(errs, errors.New("workers, queue, dedup size and max body bytes must not be negative"))
 	}
 	errs = append(errs, h.checkClickWindows()...)
+	errs = append(errs, h.checkFollowUps()...)
 	return errors.Join(errs...)
 }
 
@@ -401,6 +448,12 @@ func (h *Handler) Run(ctx context.Context) error {
 	}
 	if h.escalationInterval > 0 && h.escalation != nil {
 		wg.Go(func() { h.every(ctx, h.escalationInterval, "escalation", h.Escalate) })
+	}
+	if h.ackReminderInterval > 0 && h.ackReminder > 0 {
+		wg.Go(func() { h.every(ctx, h.ackReminderInterval, "acknowledgement reminder", h.RemindAcks) })
+	}
+	if h.digestInterval > 0 && h.digests != nil {
+		wg.Go(func() { h.every(ctx, h.digestInterval, "digest", h.PostDigests) })
 	}
 	wg.Wait()
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
@@ -504,8 +557,9 @@ func ParsePayload(body []byte) (slack.InteractionCallback, error) {
 func (h *Handler) Dispatch(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
+		h.noteWorkspace(cb.Team.Domain)
 		for _, c := range clicksFrom(cb) {
-			h.enqueue(c)
+			h.enqueue(onThreadParent(c, cb))
 		}
 	case slack.InteractionTypeViewSubmission:
 		if cb.View.CallbackID != silenceViewID {

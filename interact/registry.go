@@ -43,6 +43,7 @@ var builtins = []builtin{
 	silenceAlertAction{},
 	ackAction{},
 	unackAction{},
+	ackRenewAction{},
 	unsilenceAction{},
 	runbookActions{},
 }

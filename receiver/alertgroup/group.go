@@ -89,6 +89,27 @@ type State struct {
 	// episode, in the order they fired. A new message (a group that fires
 	// again after it resolved) starts with none.
 	Escalated []Escalation `json:"escalated,omitempty"`
+	// AckRenewed is when someone last answered the acknowledgement
+	// reminder with Still on it. The acknowledgement's reminder period
+	// starts at the later of it and Acked.At (see AckPeriodStart).
+	AckRenewed time.Time `json:"ack_renewed,omitzero"`
+	// AckReminded is when the acknowledgement reminder was posted; a
+	// reminder belongs to the period it was posted in, so one before the
+	// period's start is one of an earlier period.
+	AckReminded time.Time `json:"ack_reminded,omitzero"`
+}
+
+// AckPeriodStart is when the current period of the group's
+// acknowledgement began: when it was acknowledged or, if later, last
+// renewed. It is zero while nobody has acknowledged the group.
+func (s State) AckPeriodStart() time.Time {
+	if s.Acked == nil {
+		return time.Time{}
+	}
+	if s.AckRenewed.After(s.Acked.At) {
+		return s.AckRenewed
+	}
+	return s.Acked.At
 }
 
 // Escalation records one escalation step that fired.

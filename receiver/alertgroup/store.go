@@ -37,4 +37,13 @@ type Store interface {
 	// List returns every group, ordered by Key.String. It reads the whole
 	// store: it is meant for small deployments and for reconciliation.
 	List(ctx context.Context) ([]Group, error)
+	// Once claims name for keep, atomically: it reports true to the first
+	// caller and false to every later one, also in other processes that
+	// share the store, until keep has passed since the claim. It marks
+	// work that must be done once however many replicas run, such as a
+	// digest due at one time.
+	Once(ctx context.Context, name string, keep time.Duration) (first bool, err error)
+	// Forget drops the claim on name, so that the next Once of it is
+	// first: for a claimer whose work failed and is to be tried again.
+	Forget(ctx context.Context, name string) error
 }

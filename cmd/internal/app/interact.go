@@ -70,6 +70,8 @@ func (a *App) newInteract(cfg *Config, s *secrets, client *slackapi.Client) erro
 	o.SilenceAlertDropLabels = in.SilenceAlertDropLabels
 	o.SilenceDurations = func(route string) []time.Duration { return a.routeOptions(route).Render.SilenceDurations }
 	o.Escalation = a.routeEscalation
+	o.AckReminder = time.Duration(in.AckReminder)
+	o.Digests, o.Claims = a.routeDigests, a.store
 	a.interact, err = interact.New(o)
 	if err != nil {
 		return err
@@ -141,6 +143,25 @@ func (a *App) routeEscalation(route string) *interact.Escalation {
 		return e
 	}
 	return nil
+}
+
+// routeDigests returns the digests of the routes, as configured now.
+func (a *App) routeDigests() []interact.Digest {
+	cfg := a.cfg.Load()
+	if cfg == nil {
+		return nil
+	}
+	var ds []interact.Digest
+	for _, r := range cfg.Routes {
+		if r == nil || r.Digest == nil || r.Channel == "" {
+			continue
+		}
+		ds = append(ds, interact.Digest{
+			Route: r.Name, Channel: r.Channel, Every: time.Duration(r.Digest.Every),
+			At: r.Digest.ParsedAt, Location: r.Digest.Location,
+		})
+	}
+	return ds
 }
 
 var errNoSigningSecret = errors.New("slack.signing_secret is not configured: amslack cannot verify requests from Slack")

@@ -15,6 +15,11 @@ type Interactions struct {
 	// "state" (only recorded in amslack).
 	AckMode     string         `yaml:"ack_mode,omitempty"`
 	AckDuration model.Duration `yaml:"ack_duration,omitempty"`
+	// AckReminder is how long after an acknowledgement, or its last
+	// renewal, a group that still fires gets a thread reply that mentions
+	// whoever acknowledged it, with Still on it and Unacknowledge; 0 or
+	// unset turns reminders off.
+	AckReminder model.Duration `yaml:"ack_reminder,omitempty"`
 	// SilenceMatchers is "common" (the group's common labels) or "group"
 	// (its group labels).
 	SilenceMatchers   string         `yaml:"silence_matchers,omitempty"`
@@ -75,6 +80,9 @@ const (
 	// so a click forgotten sooner could be replayed and performed again;
 	// 30 seconds more cover the clocks' skew.
 	MinDedupTTL = 5*time.Minute + 30*time.Second
+	// MinAckReminder is the shortest interactions.ack_reminder: a shorter
+	// one would nag rather than remind.
+	MinAckReminder = time.Minute
 	// MinApprovalWindow and MaxApprovalWindow bound the approval window:
 	// the approvers of one round must be able to click in turn, and an
 	// approval must not stand for a situation long past.
@@ -108,6 +116,9 @@ func (in *Interactions) validate() []error {
 	}
 	if in.AckDuration == 0 {
 		in.AckDuration = d.AckDuration
+	}
+	if r := time.Duration(in.AckReminder); r != 0 && r < MinAckReminder {
+		bad("interactions.ack_reminder", "must be 0 (off) or at least %s, got %s", model.Duration(MinAckReminder), in.AckReminder)
 	}
 	switch in.SilenceMatchers {
 	case "":

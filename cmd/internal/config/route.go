@@ -45,6 +45,9 @@ type Route struct {
 	// Escalate calls people in the message's thread, step by step, while
 	// a group fires unacknowledged and not silenced.
 	Escalate *Escalate `yaml:"escalate,omitempty"`
+	// Digest posts a summary of the route's groups to its channel at set
+	// times.
+	Digest *Digest `yaml:"digest,omitempty"`
 
 	ParsedMatchers labels.Matchers `yaml:"-"`
 }
@@ -183,6 +186,7 @@ func (r *Route) validate(key string, i int, names map[string]bool) []error {
 			bad(key+".mention", "severity and mention must both be non-empty")
 		}
 	}
+	errs = append(errs, r.validateDigest(key)...)
 	return errs
 }
 
