@@ -209,7 +209,8 @@ type Options struct {
 	// DefaultDigestInterval); negative turns it off.
 	DigestInterval time.Duration
 	// Claims makes sure that each digest is posted once across replicas
-	// and restarts; every alertgroup.Store implements it.
+	// and restarts, and that a click that reaches two replicas acts once;
+	// every alertgroup.Store implements it.
 	Claims Claims
 
 	// Audit receives one JSON line per decision; nil discards them.
@@ -634,11 +635,23 @@ func (h *Handler) duplicate(c click) (seenClick, bool) {
 	k := c.dedupKey()
 	now := h.now()
 	h.dedupMu.Lock()
-	defer h.dedupMu.Unlock()
 	if first, ok := h.seen.Get(k); ok && now.Sub(first.at) < h.dedupTTL {
+		h.dedupMu.Unlock()
 		return first, true
 	}
 	h.seen.Add(k, seenClick{at: now, responseURL: c.responseURL})
+	h.dedupMu.Unlock()
+	// The store is asked without the lock, so that one slow answer holds
+	// up no other click; the click is this replica's meanwhile, so that an
+	// identical one arriving here is a duplicate already.
+	if h.claimedElsewhere(k) {
+		h.dedupMu.Lock()
+		h.seen.Remove(k)
+		h.dedupMu.Unlock()
+		// Its time and outcome are the other replica's; this one knows
+		// only that it is taken.
+		return seenClick{at: now}, true
+	}
 	return seenClick{}, false
 }
 
@@ -646,6 +659,7 @@ func (h *Handler) forget(c click) {
 	h.dedupMu.Lock()
 	defer h.dedupMu.Unlock()
 	h.seen.Remove(c.dedupKey())
+	h.unclaim(c.dedupKey())
 }
 
 // settle ends a click's de-duplication once it was processed. De-duplication
@@ -672,14 +686,17 @@ func (h *Handler) settle(c click, succeeded bool) {
 		s.done = true
 		h.seen.Add(k, s)
 	}
+	var reopened []string
 	for _, action := range undone {
 		prefix := c.messageKey(action)
 		for _, k := range h.seen.Keys() {
 			if strings.HasPrefix(k, prefix) {
 				h.seen.Remove(k)
+				reopened = append(reopened, k)
 			}
 		}
 	}
+	h.unclaim(reopened...)
 }
 
 // checkClickWindows checks the de-duplication TTL and the approval window.

@@ -65,3 +65,67 @@ interactions: {ack_mode: state}
 		t.Errorf("%d messages, want the one message updated by both replicas", n)
 	}
 }
+
+// TestClickOnTwoReplicasActsOnce sends one person's click to replica a
+// and the same click again to replica b, as a double click behind a load
+// balancer lands: it acts once, and b counts its copy as a duplicate.
+func TestClickOnTwoReplicasActsOnce(t *testing.T) {
+	rdb := storetest.RedisClient(t)
+	prefix := storetest.RedisPrefix(t, rdb)
+	fake, slackURL := fakeSlack(t, slackfake.SlackRateLimits())
+	cfg := fmt.Sprintf(`
+slack: {api_url: %s/api/, bot_token: xoxb-x, signing_secret: %s}
+store: {redis: {address: %q, key_prefix: %q}}
+routes: [{name: default, channel: %s}]
+interactions: {ack_mode: state}
+`, slackURL, signingSecret, storetest.RedisAddr, prefix, testChannel)
+	a := startAmslack(t, cfg, "")
+	b := startAmslack(t, cfg, "")
+	if code, body := postWebhook(t, a.URL+"/webhook", groupPayload("Twice", "firing"), nil); code != 200 {
+		t.Fatalf("webhook: %d %s", code, body)
+	}
+	var msg slackfake.Message
+	waitFor(t, fake, 20*time.Second, "the group's message", func() bool {
+		ms := fake.Messages(testChannel)
+		if len(ms) == 1 {
+			msg = ms[0]
+		}
+		return len(ms) == 1
+	})
+
+	for _, url := range []string{a.URL, b.URL} {
+		c := &clicker{t: t, fake: fake, slackURL: slackURL, amslack: url}
+		if code := c.click(msg, alice, "ack", ""); code != 200 {
+			t.Fatalf("click on %s: %d", url, code)
+		}
+	}
+	waitFor(t, fake, 20*time.Second, "the acknowledgement", func() bool {
+		m, _ := fake.Message(testChannel, msg.TS)
+		return strings.Contains(allText(t, m), "Acknowledged")
+	})
+	dups := 0.0
+	for _, p := range []*proc{a, b} {
+		_, metrics := get(t, p.URL+"/metrics", nil)
+		for _, l := range strings.Split(metrics, "\n") {
+			if strings.HasPrefix(l, "amslack_interactions_total{") && strings.Contains(l, `decision="duplicate"`) {
+				var v float64
+				fmt.Sscan(l[strings.LastIndex(l, " ")+1:], &v)
+				dups += v
+			}
+		}
+	}
+	if dups != 1 {
+		t.Errorf("%v clicks counted as duplicates across the replicas, want 1 (the copy on b)", dups)
+	}
+	var acks int
+	for _, r := range fake.Messages(testChannel) {
+		for _, reply := range r.Replies {
+			if strings.Contains(reply.Text, "cknowledged") {
+				acks++
+			}
+		}
+	}
+	if acks > 1 {
+		t.Errorf("%d thread notes of the acknowledgement, want at most 1", acks)
+	}
+}
