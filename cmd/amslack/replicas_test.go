@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -15,23 +14,7 @@ import (
 // posted by one is clicked and resolved through the other, in the same
 // Slack message.
 func TestReplicasShareRedis(t *testing.T) {
-	rdb := storetest.RedisClient(t)
-	prefix := fmt.Sprintf("amslack-test-%d:", time.Now().UnixNano())
-	t.Cleanup(func() {
-		keys, _ := rdb.Keys(context.Background(), prefix+"*").Result()
-		if len(keys) > 0 {
-			rdb.Del(context.Background(), keys...)
-		}
-	})
-	fake, slackURL := fakeSlack(t, slackfake.SlackRateLimits())
-	cfg := fmt.Sprintf(`
-slack: {api_url: %s/api/, bot_token: xoxb-x, signing_secret: %s}
-store: {redis: {address: %q, key_prefix: %q}}
-routes: [{name: default, channel: %s}]
-interactions: {ack_mode: state}
-`, slackURL, signingSecret, storetest.RedisAddr, prefix, testChannel)
-	a := startAmslack(t, cfg, "")
-	b := startAmslack(t, cfg, "")
+	fake, slackURL, a, b := twoReplicas(t)
 
 	if code, body := postWebhook(t, a.URL+"/webhook", groupPayload("Shared", "firing"), nil); code != 200 {
 		t.Fatalf("replica a: %d %s", code, body)
@@ -70,17 +53,7 @@ interactions: {ack_mode: state}
 // and the same click again to replica b, as a double click behind a load
 // balancer lands: it acts once, and b counts its copy as a duplicate.
 func TestClickOnTwoReplicasActsOnce(t *testing.T) {
-	rdb := storetest.RedisClient(t)
-	prefix := storetest.RedisPrefix(t, rdb)
-	fake, slackURL := fakeSlack(t, slackfake.SlackRateLimits())
-	cfg := fmt.Sprintf(`
-slack: {api_url: %s/api/, bot_token: xoxb-x, signing_secret: %s}
-store: {redis: {address: %q, key_prefix: %q}}
-routes: [{name: default, channel: %s}]
-interactions: {ack_mode: state}
-`, slackURL, signingSecret, storetest.RedisAddr, prefix, testChannel)
-	a := startAmslack(t, cfg, "")
-	b := startAmslack(t, cfg, "")
+	fake, slackURL, a, b := twoReplicas(t)
 	if code, body := postWebhook(t, a.URL+"/webhook", groupPayload("Twice", "firing"), nil); code != 200 {
 		t.Fatalf("webhook: %d %s", code, body)
 	}
@@ -128,4 +101,16 @@ interactions: {ack_mode: state}
 	if acks > 1 {
 		t.Errorf("%d thread notes of the acknowledgement, want at most 1", acks)
 	}
+}
+
+// twoReplicas starts two amslack replicas that share the Redis at
+// storetest.RedisAddr under a prefix of the test's, with acknowledgements
+// kept in the store, and the fake Slack they post to.
+func twoReplicas(t *testing.T) (fake *slackfake.Server, slackURL string, a, b *proc) {
+	t.Helper()
+	rdb := storetest.RedisClient(t)
+	prefix := storetest.RedisPrefix(t, rdb)
+	fake, slackURL = fakeSlack(t, slackfake.SlackRateLimits())
+	cfg := replicaConfig(slackURL, storetest.RedisAddr, prefix, "interactions: {ack_mode: state}\n")
+	return fake, slackURL, startAmslack(t, cfg, ""), startAmslack(t, cfg, "")
 }
