@@ -1,43 +1,26 @@
-package outbox
+package outbox_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 
-	"github.com/amslack/amslack/receiver/alertgroup"
+	"github.com/amslack/amslack/receiver/outbox/outboxtest"
 )
-
-// distinct returns a copy of base for its own alert group.
-func distinct(base alertgroup.Notification, i int64) alertgroup.Notification {
-	n := base
-	n.Key.GroupKey = fmt.Sprintf("%s/%d", base.Key.GroupKey, i)
-	return n
-}
 
 var syncModes = []struct {
 	name   string
 	noSync bool
 }{{"fsync", false}, {"nosync", true}}
 
-// BenchmarkEnqueue measures one caller enqueueing alone: each call waits
-// for bbolt's batch delay before its commit.
+// BenchmarkEnqueue measures one caller enqueueing alone: its commit does
+// not wait for bbolt's batch delay.
 func BenchmarkEnqueue(b *testing.B) {
 	for _, m := range syncModes {
 		b.Run(m.name, func(b *testing.B) {
 			e := newEnv(b)
 			e.db.NoSync = m.noSync
-			base := fixture(b, "v035-firing.json", t0)
-			b.ReportAllocs()
-			var i int64
-			for b.Loop() {
-				if err := e.o.Enqueue(context.Background(), distinct(base, i)); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
+			outboxtest.BenchEnqueue(b, e.o)
 		})
 	}
 }
@@ -49,18 +32,7 @@ func BenchmarkEnqueueParallel(b *testing.B) {
 		b.Run(m.name, func(b *testing.B) {
 			e := newEnv(b)
 			e.db.NoSync = m.noSync
-			base := fixture(b, "v035-firing.json", t0)
-			var i atomic.Int64
-			b.ReportAllocs()
-			b.SetParallelism(32)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := e.o.Enqueue(context.Background(), distinct(base, i.Add(1))); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
+			outboxtest.BenchEnqueueParallel(b, e.o)
 		})
 	}
 }
@@ -78,7 +50,7 @@ func BenchmarkClaim(b *testing.B) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < pending; i += workers {
-				n := distinct(note("G", severities[i%len(severities)], t0), int64(i))
+				n := outboxtest.Distinct(outboxtest.Note("G", severities[i%len(severities)], t0), int64(i))
 				if err := e.o.Enqueue(context.Background(), n); err != nil {
 					b.Error(err)
 					return
@@ -92,21 +64,10 @@ func BenchmarkClaim(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		got, ok, _ := e.o.Claim(channel, t0)
+		got, ok, _ := e.o.Claim(outboxtest.Channel, t0)
 		if !ok {
 			b.Fatal("nothing to claim")
 		}
-		unclaim(e.o, got)
+		e.o.Unclaim(got)
 	}
-}
-
-// unclaim makes e, in flight, pending again without touching the database.
-func unclaim(o *Outbox, e Entry) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	key := e.Notification.Key
-	s := o.slots[key]
-	s.pending, s.inflight = s.inflight, nil
-	o.queues[key.Channel].inflight--
-	o.settle(key, s)
 }

@@ -127,7 +127,7 @@ func (o *Outbox) PruneDead(ctx context.Context, before time.Time) (int, error) {
 	}
 	o.addDead(-len(doomed) - len(bad))
 	o.quarantined(deadBucket, bad)
-	o.droppedDead(droppedRetention, doomed)
+	o.metrics.DroppedDead(DroppedRetention, doomed)
 	return len(doomed), nil
 }
 
@@ -157,14 +157,4 @@ func keyID(k []byte) uint64 {
 		return 0
 	}
 	return binary.BigEndian.Uint64(k)
-}
-
-// droppedDead counts and logs the dead letters ids that were dropped for
-// reason.
-func (o *Outbox) droppedDead(reason string, ids []uint64) {
-	if len(ids) == 0 {
-		return
-	}
-	o.metrics.deadDropped.WithLabelValues(reason).Add(float64(len(ids)))
-	o.logger.Warn("dropped dead letters", "reason", reason, "count", len(ids), "ids", ids)
 }

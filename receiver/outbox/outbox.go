@@ -45,7 +45,8 @@ var (
 	ErrNotFound = errors.New("no such dead letter")
 )
 
-// Options configure an Outbox. The zero value works.
+// Options configure a Queue: the Outbox in bbolt, and the outbox in Redis,
+// whose options embed them. The zero value works.
 type Options struct {
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
@@ -60,6 +61,23 @@ type Options struct {
 	// DeadLetterLimit is the most dead letters kept: beyond it, the dead
 	// letters of the entries enqueued first are dropped. 0 keeps them all.
 	DeadLetterLimit int
+}
+
+// WithDefaults returns opts with the defaults of what it leaves unset:
+// time.Now, SeverityPriority(DefaultSeverityOrder) and a Logger that
+// discards. A negative DeadLetterLimit is 0.
+func (opts Options) WithDefaults() Options {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Priority == nil {
+		opts.Priority = SeverityPriority(DefaultSeverityOrder)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	opts.DeadLetterLimit = max(0, opts.DeadLetterLimit)
+	return opts
 }
 
 // Outbox is the durable queue. Its methods are safe for concurrent use.
@@ -109,24 +127,16 @@ type slot struct {
 // loads the pending entries into memory. Entries that were in flight when the
 // process stopped are pending again. The caller keeps owning db.
 func Open(db *bbolt.DB, opts Options) (*Outbox, error) {
+	opts = opts.WithDefaults()
 	o := &Outbox{
 		db:        db,
 		now:       opts.Now,
 		priority:  opts.Priority,
 		logger:    opts.Logger,
-		deadLimit: max(0, opts.DeadLetterLimit),
+		deadLimit: opts.DeadLetterLimit,
 		wake:      make(chan struct{}, 1),
 		slots:     map[alertgroup.Key]*slot{},
 		queues:    map[string]*queue{},
-	}
-	if o.now == nil {
-		o.now = time.Now
-	}
-	if o.priority == nil {
-		o.priority = SeverityPriority(DefaultSeverityOrder)
-	}
-	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
 	}
 
 	var (
@@ -163,9 +173,9 @@ func Open(db *bbolt.DB, opts Options) (*Outbox, error) {
 		o.logger.Info("merged outbox entries left in flight", "merged", merged)
 	}
 
-	o.metrics = newMetrics(opts.Registerer, o.oldestPendingSeconds)
+	o.metrics = newMetrics(opts.Registerer, o.logger, o.oldestPendingSeconds)
 	o.quarantined(pendingBucket, bad)
-	o.droppedDead(droppedLimit, dropped)
+	o.metrics.DroppedDead(DroppedLimit, dropped)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, e := range entries {
@@ -304,10 +314,7 @@ func (o *Outbox) add(ctx context.Context, e Entry) error {
 	if err != nil {
 		return err
 	}
-	o.metrics.enqueued.WithLabelValues(e.Kind.String()).Inc()
-	if coalesced {
-		o.metrics.coalesced.WithLabelValues(e.Kind.String()).Inc()
-	}
+	o.metrics.Enqueued(e.Kind, coalesced)
 	return nil
 }
 
@@ -602,12 +609,7 @@ func (o *Outbox) DeadLetter(ctx context.Context, e Entry, cause error) error {
 		return fmt.Errorf("dead-letter outbox entry %d: %w", e.ID, err)
 	}
 	o.addDead(1 - len(dropped))
-	o.metrics.deadLettered.Inc()
-	o.droppedDead(droppedLimit, dropped)
-	k := e.Notification.Key
-	o.logger.Warn("notification dead-lettered",
-		"id", r.ID, "kind", r.Kind, "receiver", k.Receiver, "group_key", k.GroupKey, "channel", k.Channel,
-		"attempts", r.Attempts, "err", d.Cause)
+	o.metrics.DeadLettered(d, dropped)
 	return nil
 }
 
@@ -711,7 +713,7 @@ func (o *Outbox) RetryDead(ctx context.Context, id uint64) error {
 		return err
 	}
 	if coalesced {
-		o.metrics.coalesced.WithLabelValues(e.Kind.String()).Inc()
+		o.metrics.Coalesced(e.Kind)
 	}
 	o.addDead(-1)
 	return nil

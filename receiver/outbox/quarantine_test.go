@@ -1,4 +1,4 @@
-package outbox
+package outbox_test
 
 import (
 	"errors"
@@ -6,6 +6,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.etcd.io/bbolt"
+
+	"github.com/amslack/amslack/receiver/outbox"
+	"github.com/amslack/amslack/receiver/outbox/outboxtest"
 )
 
 // TestUndecodableRecordsAreQuarantined writes records that amslack cannot
@@ -15,8 +18,8 @@ import (
 func TestUndecodableRecordsAreQuarantined(t *testing.T) {
 	e := newEnv(t)
 	e.deadLetter("C", "D")
-	e.enqueue(note("A", "warning", t0))
-	e.enqueue(note("B", "critical", t0))
+	e.enqueue(outboxtest.Note("A", "warning", t0))
+	e.enqueue(outboxtest.Note("B", "critical", t0))
 	bad := map[string][]byte{
 		"garbage":              []byte("\x00not json"),
 		"notify without alert": []byte(`{"kind":"notify","notification":{"key":{"channel":"C1"}}}`),
@@ -26,11 +29,11 @@ func TestUndecodableRecordsAreQuarantined(t *testing.T) {
 		id := uint64(100)
 		for _, v := range bad {
 			id++
-			if err := tx.Bucket(pendingBucket).Put(idKey(id), v); err != nil {
+			if err := tx.Bucket(outbox.PendingBucket).Put(outbox.IDKey(id), v); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket(deadBucket).Put(idKey(200), []byte(`{"entry":`))
+		return tx.Bucket(outbox.DeadBucket).Put(outbox.IDKey(200), []byte(`{"entry":`))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -41,11 +44,11 @@ func TestUndecodableRecordsAreQuarantined(t *testing.T) {
 	if n := e.o.Len(); n != 2 {
 		t.Errorf("Len = %d after opening with bad records, want the 2 good entries", n)
 	}
-	if n := len(e.stored()); n != 2 {
-		t.Errorf("%d entries left in %s, want the 2 good ones", n, pendingBucket)
+	if n := len(stored(t, e.db)); n != 2 {
+		t.Errorf("%d entries left in %s, want the 2 good ones", n, outbox.PendingBucket)
 	}
 	got := []string{e.claim(t0).Notification.Key.GroupKey, e.claim(t0).Notification.Key.GroupKey}
-	if diff := cmp.Diff(got, []string{key("B").GroupKey, key("A").GroupKey}); diff != "" {
+	if diff := cmp.Diff(got, []string{outboxtest.Key("B").GroupKey, outboxtest.Key("A").GroupKey}); diff != "" {
 		t.Errorf("claimed (-got +want):\n%s", diff)
 	}
 	if diff := cmp.Diff(e.deadIDs(), []uint64{1, 2}); diff != "" {
@@ -57,7 +60,7 @@ func TestUndecodableRecordsAreQuarantined(t *testing.T) {
 	}
 	quarantined := 0
 	err = e.db.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(quarantineBucket)
+		b := tx.Bucket(outbox.QuarantineBucket)
 		if b == nil {
 			return errors.New("no quarantine bucket")
 		}

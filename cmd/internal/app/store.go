@@ -85,16 +85,15 @@ func redisOptions(r *config.Redis, password string) *redis.Options {
 // accepted. It logs what the Redis server can promise for a notification
 // answered 200, when that is less than the configuration asks for.
 func (a *App) openOutbox(cfg *Config) error {
-	priority := a.priority(cfg.Delivery.SeverityOrder)
-	logger := a.logger.With("component", "outbox")
+	opts := outbox.Options{
+		Priority:        a.priority(cfg.Delivery.SeverityOrder),
+		Logger:          a.logger.With("component", "outbox"),
+		Registerer:      a.reg,
+		DeadLetterLimit: cfg.Delivery.DeadLetterLimit,
+	}
 	r := cfg.Store.Redis
 	if r == nil {
-		o, err := outbox.Open(a.db, outbox.Options{
-			Priority:        priority,
-			Logger:          logger,
-			Registerer:      a.reg,
-			DeadLetterLimit: cfg.Delivery.DeadLetterLimit,
-		})
+		o, err := outbox.Open(a.db, opts)
 		if err != nil {
 			return fmt.Errorf("open outbox: %w", err)
 		}
@@ -107,10 +106,7 @@ func (a *App) openOutbox(cfg *Config) error {
 		LeaseTTL:         time.Duration(r.LeaseTTL),
 		MinReplicasToAck: r.MinReplicasToAck,
 		Timeout:          time.Duration(r.Timeout),
-		Priority:         priority,
-		Logger:           logger,
-		Registerer:       a.reg,
-		DeadLetterLimit:  cfg.Delivery.DeadLetterLimit,
+		Options:          opts,
 	})
 	if err != nil {
 		return fmt.Errorf("open outbox in store.redis: %w", err)

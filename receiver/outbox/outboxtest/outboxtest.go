@@ -6,8 +6,6 @@ package outboxtest
 
 import (
 	"context"
-	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -20,11 +18,9 @@ import (
 	"github.com/prometheus/alertmanager/template"
 
 	"github.com/amslack/amslack/receiver/alertgroup"
+	"github.com/amslack/amslack/receiver/alertgroup/storetest"
 	"github.com/amslack/amslack/receiver/outbox"
 )
-
-//go:embed testdata/*.json
-var testdata embed.FS
 
 // cmpOpts compares entries, which hold template.Data with its unexported
 // field that JSON never carries, and the Fence of their claim, which the
@@ -72,25 +68,24 @@ func Note(group, severity string, at time.Time) alertgroup.Notification {
 	}
 }
 
-// Fixture returns the notification that Alertmanager 0.35 sent, captured in
-// the suite's testdata file name (v035-firing.json or v035-resolved.json),
-// bound for Channel and received at at.
+// Fixture returns the Alertmanager notification in storetest's testdata
+// file name (see storetest.Message), bound for Channel and received at at.
 func Fixture(t testing.TB, name string, at time.Time) alertgroup.Notification {
 	t.Helper()
-	b, err := testdata.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m alertgroup.Message
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := storetest.Message(t, name)
 	return alertgroup.Notification{
 		Key:        alertgroup.Key{Receiver: m.Receiver, GroupKey: m.GroupKey, Channel: Channel},
 		Route:      "default",
-		Message:    &m,
+		Message:    m,
 		ReceivedAt: at,
 	}
+}
+
+// Distinct returns a copy of base for its own alert group, the i-th.
+func Distinct(base alertgroup.Notification, i int64) alertgroup.Notification {
+	n := base
+	n.Key.GroupKey = fmt.Sprintf("%s/%d", base.Key.GroupKey, i)
+	return n
 }
 
 // Config is what the suite asks of a queue it opens.
@@ -122,6 +117,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) outbox.Queue) {
 		{name: "ConcurrentEnqueue", test: testConcurrentEnqueue},
 		{name: "ConcurrentEnqueueOneKey", test: testConcurrentEnqueueOneKey},
 		{name: "DeadLetters", test: testDeadLetters},
+		{name: "RetryDeadStartsANewAge", test: testRetryDeadStartsANewAge},
 		{name: "DeadLetterPage", test: testDeadLetterPage},
 		{name: "DeadLetterLimit", test: testDeadLetterLimit, cfg: Config{DeadLetterLimit: 3}},
 		{name: "PruneDead", test: testPruneDead},
@@ -230,6 +226,26 @@ func (h *harness) nothingReady(now, wantNext time.Time) {
 func (h *harness) done(e outbox.Entry) {
 	h.t.Helper()
 	if err := h.q.Done(h.t.Context(), e); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// retry makes e pending again from at on; cause, if not empty, is the
+// error of its failed delivery.
+func (h *harness) retry(e outbox.Entry, at time.Time, cause string) {
+	h.t.Helper()
+	var failure error
+	if cause != "" {
+		failure = errors.New(cause)
+	}
+	if err := h.q.Retry(h.t.Context(), e, at, failure); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) retryDead(id uint64) {
+	h.t.Helper()
+	if err := h.q.RetryDead(h.t.Context(), id); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -364,9 +380,7 @@ func testRetryMergesNewer(h *harness) {
 	h.enqueue(b)
 
 	at := Epoch.Add(30 * time.Second)
-	if err := h.q.Retry(t.Context(), a, at, errors.New("ratelimited")); err != nil {
-		t.Fatal(err)
-	}
+	h.retry(a, at, "ratelimited")
 	h.nothingReady(Epoch, at)
 	h.channels(Channel)
 	want := outbox.Entry{ID: a.ID, Kind: outbox.KindNotify, Notification: b, Priority: 2, Attempts: 1, NextAttempt: at, FirstAt: Epoch, LastError: "ratelimited"}
@@ -375,9 +389,7 @@ func testRetryMergesNewer(h *harness) {
 		t.Errorf("claimed (-got +want):\n%s", diff)
 	}
 	h.nothingReady(at, time.Time{})
-	if err := h.q.Retry(t.Context(), got, time.Time{}, nil); err != nil {
-		t.Fatal(err)
-	}
+	h.retry(got, time.Time{}, "")
 	if got := h.claim(at); got.ID != a.ID || got.Attempts != 2 || got.LastError != "" || !got.NextAttempt.IsZero() {
 		t.Errorf("claimed %+v after a retry without backoff, want entry %d with two attempts", got, a.ID)
 	}
@@ -428,9 +440,7 @@ func testRetryBackoff(h *harness) {
 		t.Fatalf("claimed %v first, want A", a.Notification.Key)
 	}
 	later := Epoch.Add(time.Minute)
-	if err := h.q.Retry(t.Context(), a, later, errors.New("internal_error")); err != nil {
-		t.Fatal(err)
-	}
+	h.retry(a, later, "internal_error")
 	if got := h.claim(Epoch); got.Notification.Key != Key("B") {
 		t.Errorf("claimed %v while A waits, want B", got.Notification.Key)
 	}
@@ -441,9 +451,7 @@ func testRetryBackoff(h *harness) {
 	if got.ID != a.ID || got.Attempts != 1 || got.LastError != "internal_error" || !got.NextAttempt.Equal(later) {
 		t.Errorf("claimed %+v, want A with one attempt", got)
 	}
-	if err := h.q.Retry(t.Context(), got, later.Add(time.Minute), errors.New("internal_error")); err != nil {
-		t.Fatal(err)
-	}
+	h.retry(got, later.Add(time.Minute), "internal_error")
 	if got := h.claim(later.Add(time.Minute)); got.Attempts != 2 {
 		t.Errorf("Attempts = %d after two retries", got.Attempts)
 	}
@@ -507,7 +515,6 @@ func testRefresh(h *harness) {
 // testChannels checks that Channels lists the channels with entries to
 // claim now or later, and not those with entries in flight only.
 func testChannels(h *harness) {
-	t := h.t
 	h.channels()
 	for _, ch := range []string{"C3", "C1", "C2"} {
 		n := Note("G", "warning", Epoch)
@@ -517,9 +524,7 @@ func testChannels(h *harness) {
 	h.channels("C1", "C2", "C3")
 	e1 := h.claimFrom("C1", Epoch)
 	h.channels("C2", "C3")
-	if err := h.q.Retry(t.Context(), e1, Epoch.Add(time.Hour), errors.New("later")); err != nil {
-		t.Fatal(err)
-	}
+	h.retry(e1, Epoch.Add(time.Hour), "later")
 	h.channels("C1", "C2", "C3")
 	h.done(h.claimFrom("C2", Epoch))
 	h.channels("C1", "C3")
@@ -620,9 +625,7 @@ func testDeadLetters(h *harness) {
 	// entry is as old as the newer notification.
 	newer := Note("A", "critical", Epoch.Add(time.Minute))
 	h.enqueue(newer)
-	if err := h.q.RetryDead(t.Context(), a.ID); err != nil {
-		t.Fatal(err)
-	}
+	h.retryDead(a.ID)
 	got := h.claim(Epoch)
 	if !got.Notification.ReceivedAt.Equal(newer.ReceivedAt) || !got.FirstAt.Equal(newer.ReceivedAt) || got.ID <= b.ID || got.Retries != 1 {
 		t.Errorf("claimed ID %d received %v since %v with %d retries, want a new ID with the newer notification since %v, 1 retry",
@@ -633,9 +636,7 @@ func testDeadLetters(h *harness) {
 
 	// Retried alone: a new entry without attempts, its age from now.
 	h.set(Epoch.Add(time.Hour))
-	if err := h.q.RetryDead(t.Context(), b.ID); err != nil {
-		t.Fatal(err)
-	}
+	h.retryDead(b.ID)
 	got = h.claim(Epoch)
 	if got.Notification.Key != Key("B") || got.Attempts != 0 || got.ID <= b.ID || !got.FirstAt.Equal(Epoch.Add(time.Hour)) || got.Retries != 1 {
 		t.Errorf("retried dead letter = %+v", got)
@@ -654,6 +655,34 @@ func testDeadLetters(h *harness) {
 		if err := f(t.Context(), got.ID+42); !errors.Is(err, outbox.ErrNotFound) {
 			t.Errorf("%s of an unknown id = %v, want ErrNotFound", name, err)
 		}
+	}
+}
+
+// testRetryDeadStartsANewAge retries a dead letter that failed before, long
+// after its first notification, twice: each time it is a new delivery,
+// without attempts, as old as the retry, so that its first temporary
+// failure is retried rather than dead-lettered for its age, and it counts
+// the retries.
+func testRetryDeadStartsANewAge(h *harness) {
+	t := h.t
+	h.enqueue(Note("A", "warning", Epoch))
+	h.retry(h.claim(Epoch), time.Time{}, "ratelimited")
+	h.deadLetter(h.claim(Epoch), "channel_not_found")
+	now := Epoch
+	for retry := 1; retry <= 2; retry++ {
+		now = now.Add(48 * time.Hour)
+		h.set(now)
+		ids := h.deadIDs()
+		if len(ids) != 1 {
+			t.Fatalf("dead letters %v, want one", ids)
+		}
+		h.retryDead(ids[0])
+		got := h.claim(now)
+		if !got.FirstAt.Equal(now) || got.Attempts != 0 || got.Retries != retry {
+			t.Errorf("retry %d: entry since %v with %d attempts and %d retries; want since %v, 0 attempts, %d retries",
+				retry, got.FirstAt, got.Attempts, got.Retries, now, retry)
+		}
+		h.deadLetter(got, "channel_not_found")
 	}
 }
 

@@ -113,7 +113,7 @@ func (o *Outbox) RetryDead(ctx context.Context, id uint64) error {
 		return err
 	}
 	if coalesced {
-		o.metrics.coalesced.WithLabelValues(e.Kind.String()).Inc()
+		o.metrics.Coalesced(e.Kind)
 	}
 	return nil
 }
@@ -192,7 +192,7 @@ func (o *Outbox) PruneDead(ctx context.Context, before time.Time) (int, error) {
 			continue
 		}
 		gone, err := o.dropDead(ctx, "prune_dead", doomed)
-		o.droppedDead(droppedRetention, gone)
+		o.metrics.DroppedDead(outbox.DroppedRetention, gone)
 		pruned = append(pruned, gone...)
 		if err != nil {
 			return len(pruned), fmt.Errorf("prune dead letters: %w", err)
@@ -217,16 +217,6 @@ func (o *Outbox) quarantineDead(ctx context.Context, id, data string, cause erro
 			"record", "dead:"+id, "quarantine", o.key("quarantine"), "err", cause)
 	}
 	return nil
-}
-
-// droppedDead counts and logs the dead letters ids that were dropped for
-// reason.
-func (o *Outbox) droppedDead(reason string, ids []uint64) {
-	if len(ids) == 0 {
-		return
-	}
-	o.metrics.deadDropped.WithLabelValues(reason).Add(float64(len(ids)))
-	o.logger.Warn("dropped dead letters", "reason", reason, "count", len(ids), "ids", ids)
 }
 
 // countError counts err, if any, as a failure of op.

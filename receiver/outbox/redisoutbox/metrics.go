@@ -12,29 +12,20 @@ import (
 	"github.com/amslack/amslack/receiver/outbox"
 )
 
-// metrics are the outbox's Prometheus metrics. Those that mean what the
-// bbolt outbox's do have their names, so that one dashboard serves both.
+// metrics are the outbox's Prometheus metrics: those every outbox.Queue
+// shares, and its own. Those of its own that mean what the bbolt outbox's
+// do have their names too, so that one dashboard serves both.
 type metrics struct {
-	enqueued     *prometheus.CounterVec
-	coalesced    *prometheus.CounterVec
-	deadLettered prometheus.Counter
-	deadDropped  *prometheus.CounterVec
-	quarantined  *prometheus.CounterVec
-	redisErrors  *prometheus.CounterVec
-	leasesHeld   prometheus.Gauge
-	leasesLost   prometheus.Counter
-	takeovers    prometheus.Counter
+	*outbox.Metrics
+	quarantined *prometheus.CounterVec
+	redisErrors *prometheus.CounterVec
+	leasesHeld  prometheus.Gauge
+	leasesLost  prometheus.Counter
+	takeovers   prometheus.Counter
 	// leaseTakeovers counts the channels taken from a holder that never
 	// released them.
 	leaseTakeovers prometheus.Counter
 }
-
-// Reasons a dead letter is dropped without an operator, the values of the
-// reason label, as in the bbolt outbox.
-const (
-	droppedLimit     = "limit"
-	droppedRetention = "retention"
-)
 
 // Kinds of quarantined records, the values of the bucket label: the names
 // of the bbolt outbox's buckets that hold the same records.
@@ -50,35 +41,10 @@ var ops = []string{
 	"dead_letters", "retry_dead", "drop_dead", "prune_dead", "scrape",
 }
 
-var kinds = []string{outbox.KindNotify.String(), outbox.KindRefresh.String()}
-
 func newMetrics(reg prometheus.Registerer, o *Outbox) *metrics {
 	f := promauto.With(reg)
 	m := &metrics{
-		enqueued: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "amslack",
-			Subsystem: "outbox",
-			Name:      "enqueued_total",
-			Help:      "Notifications (kind notify) and refresh requests (kind refresh) durably enqueued.",
-		}, []string{"kind"}),
-		coalesced: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "amslack",
-			Subsystem: "outbox",
-			Name:      "coalesced_total",
-			Help:      "Enqueued entries that merged into a pending entry of the same alert group instead of adding one.",
-		}, []string{"kind"}),
-		deadLettered: f.NewCounter(prometheus.CounterOpts{
-			Namespace: "amslack",
-			Subsystem: "outbox",
-			Name:      "dead_lettered_total",
-			Help:      "Entries moved to the dead-letter list because they can never be delivered.",
-		}),
-		deadDropped: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "amslack",
-			Subsystem: "outbox",
-			Name:      "dead_letters_dropped_total",
-			Help:      "Dead letters deleted without an operator: the oldest beyond delivery.dead_letter_limit (reason limit), or those older than delivery.dead_letter_retention (reason retention).",
-		}, []string{"reason"}),
+		Metrics: outbox.NewMetrics(reg, o.logger),
 		quarantined: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "amslack",
 			Subsystem: "outbox",
@@ -115,13 +81,6 @@ func newMetrics(reg prometheus.Registerer, o *Outbox) *metrics {
 			Name:      "lease_takeovers_total",
 			Help:      "Channel leases this replica took after their holder, which died or stalled, left them to run out instead of releasing them.",
 		}),
-	}
-	for _, k := range kinds {
-		m.enqueued.WithLabelValues(k)
-		m.coalesced.WithLabelValues(k)
-	}
-	for _, r := range []string{droppedLimit, droppedRetention} {
-		m.deadDropped.WithLabelValues(r)
 	}
 	for _, b := range []string{quarantinedPending, quarantinedDead} {
 		m.quarantined.WithLabelValues(b)

@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/amslack/amslack/receiver/alertgroup"
@@ -47,6 +46,11 @@ const errorBackoff = time.Second
 
 // Options configure an Outbox.
 type Options struct {
+	// Options mean what they mean for the outbox in bbolt, except that
+	// Now is the clock of the entries' times only (ReceivedAt of a
+	// refresh, dead letters' At): leases run on time.Now. Logger gets a
+	// line for each takeover and lost lease too.
+	outbox.Options
 	// KeyPrefix starts every key of the store, such as "amslack:"; the
 	// outbox's keys start with KeyPrefix and "outbox:".
 	KeyPrefix string
@@ -66,20 +70,6 @@ type Options struct {
 	// client must have ContextTimeoutEnabled for it to bound a call to a
 	// Redis that stopped answering.
 	Timeout time.Duration
-	// Now is the clock of the entries' times (ReceivedAt of a refresh,
-	// dead letters' At); time.Now if nil. Leases run on time.Now.
-	Now func() time.Time
-	// Priority ranks a notification at enqueue time, as
-	// outbox.Options.Priority does.
-	Priority func(alertgroup.Notification) int
-	// Logger gets a line for each dead letter, takeover and lost lease;
-	// nothing is logged if nil.
-	Logger *slog.Logger
-	// Registerer gets the outbox's metrics; they are not registered if nil.
-	Registerer prometheus.Registerer
-	// DeadLetterLimit is the most dead letters kept: beyond it, the dead
-	// letters of the entries enqueued first are dropped. 0 keeps them all.
-	DeadLetterLimit int
 }
 
 // Outbox is an outbox.Queue in Redis, shared by replicas, and an
@@ -184,15 +174,7 @@ func New(c *redis.Client, opts Options) (*Outbox, error) {
 		host, _ := os.Hostname()
 		opts.Owner = fmt.Sprintf("%s/%d", host, os.Getpid())
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Priority == nil {
-		opts.Priority = outbox.SeverityPriority(outbox.DefaultSeverityOrder)
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts.Options = opts.WithDefaults()
 	o := &Outbox{
 		c:         c,
 		prefix:    opts.KeyPrefix + "outbox:",
@@ -203,7 +185,7 @@ func New(c *redis.Client, opts Options) (*Outbox, error) {
 		now:       opts.Now,
 		priority:  opts.Priority,
 		logger:    opts.Logger,
-		deadLimit: max(0, opts.DeadLetterLimit),
+		deadLimit: opts.DeadLetterLimit,
 		wake:      make(chan struct{}, 1),
 		leases:    map[string]*lease{},
 		others:    map[string]time.Time{},
@@ -244,10 +226,7 @@ func (o *Outbox) add(ctx context.Context, e outbox.Entry) error {
 	if err != nil {
 		return err
 	}
-	o.metrics.enqueued.WithLabelValues(e.Kind.String()).Inc()
-	if coalesced {
-		o.metrics.coalesced.WithLabelValues(e.Kind.String()).Inc()
-	}
+	o.metrics.Enqueued(e.Kind, coalesced)
 	return nil
 }
 
@@ -295,19 +274,14 @@ func (o *Outbox) put(ctx context.Context, op string, in outbox.Entry, dead uint6
 		case "notfound":
 			return false, fmt.Errorf("dead letter %d: %w", dead, outbox.ErrNotFound)
 		case "conflict":
-			e, pid, ver = in, r.str(1), r.str(2)
-			if pid == "" {
-				continue
+			var cur *outbox.Entry
+			if pid, ver, cur, err = o.conflicted(ctx, key, r); err != nil {
+				return false, err
 			}
-			cur, err := decodeEntry(pid, r.str(3))
-			if err != nil {
-				if err := o.quarantine(ctx, key, pid, r.str(3), "", "", err); err != nil {
-					return false, err
-				}
-				pid, ver = "", ""
-				continue
+			e = in
+			if cur != nil {
+				e = outbox.Supersede(*cur, in)
 			}
-			e = outbox.Supersede(cur, in)
 		default:
 			return false, r.unexpected(op)
 		}
@@ -498,19 +472,14 @@ func (o *Outbox) requeue(ctx context.Context, op string, r outbox.Entry, lease, 
 			o.signal()
 			return nil
 		}
-		m, pid, ver = r, res.str(1), res.str(2)
-		if pid == "" {
-			continue
+		var behind *outbox.Entry
+		if pid, ver, behind, err = o.conflicted(ctx, key, res); err != nil {
+			return err
 		}
-		behind, err := decodeEntry(pid, res.str(3))
-		if err != nil {
-			if err := o.quarantine(ctx, key, pid, res.str(3), "", "", err); err != nil {
-				return err
-			}
-			pid, ver = "", ""
-			continue
+		m = r
+		if behind != nil {
+			m = outbox.Supersede(r, *behind)
 		}
-		m = outbox.Supersede(r, behind)
 	}
 	return fmt.Errorf("pending entry of %s changed under %d attempts to %s", key.Channel, maxAttempts, op)
 }
@@ -541,13 +510,25 @@ func (o *Outbox) DeadLetter(ctx context.Context, e outbox.Entry, cause error) er
 			return err
 		}
 		o.signal()
-		o.metrics.deadLettered.Inc()
-		o.droppedDead(droppedLimit, res.ids(1))
-		o.logger.Warn("notification dead-lettered",
-			"id", r.ID, "kind", r.Kind, "receiver", key.Receiver, "group_key", key.GroupKey, "channel", key.Channel,
-			"attempts", r.Attempts, "err", d.Cause)
+		o.metrics.DeadLettered(d, res.ids(1))
 		return nil
 	})
+}
+
+// conflicted reads the answer of a script that found key's pending entry
+// other than the caller read it ("conflict"): the pending entry's ID and
+// version, for the next try, and the entry, nil if there is none. It
+// quarantines a pending entry that cannot be decoded, and answers none.
+func (o *Outbox) conflicted(ctx context.Context, key alertgroup.Key, r reply) (pid, ver string, pending *outbox.Entry, err error) {
+	pid, ver = r.str(1), r.str(2)
+	if pid == "" {
+		return pid, ver, nil, nil
+	}
+	e, err := decodeEntry(pid, r.str(3))
+	if err == nil {
+		return pid, ver, &e, nil
+	}
+	return "", "", nil, o.quarantine(ctx, key, pid, r.str(3), "", "", err)
 }
 
 // settled returns the error that the status of a script that ends e's

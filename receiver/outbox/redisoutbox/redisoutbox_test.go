@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/receiver/alertgroup/storetest"
 	"github.com/amslack/amslack/receiver/outbox"
 	"github.com/amslack/amslack/receiver/outbox/outboxtest"
@@ -30,6 +31,14 @@ type replica struct {
 	// stop ends Run and waits for it, as when the replica dies: its leases
 	// are not released.
 	stop func()
+}
+
+// enqueue enqueues n, and fails the test if it cannot.
+func (r *replica) enqueue(t testing.TB, n alertgroup.Notification) {
+	t.Helper()
+	if err := r.Enqueue(t.Context(), n); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // start returns a replica on c with opts and a registry of its own; Run
@@ -60,9 +69,8 @@ func TestQueue(t *testing.T) {
 	outboxtest.Run(t, func(t *testing.T, cfg outboxtest.Config) outbox.Queue {
 		c := storetest.RedisClient(t)
 		return start(t, c, Options{
-			KeyPrefix:       storetest.RedisPrefix(t, c),
-			Now:             cfg.Now,
-			DeadLetterLimit: cfg.DeadLetterLimit,
+			KeyPrefix: storetest.RedisPrefix(t, c),
+			Options:   outbox.Options{Now: cfg.Now, DeadLetterLimit: cfg.DeadLetterLimit},
 		}).Outbox
 	})
 }
@@ -112,14 +120,16 @@ func TestReplicasCoalesce(t *testing.T) {
 	a, b, _ := twoReplicas(t, time.Second)
 	first := outboxtest.Note("A", "warning", outboxtest.Epoch)
 	newer := outboxtest.Note("A", "critical", outboxtest.Epoch.Add(time.Minute))
-	if err := a.Enqueue(t.Context(), first); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Enqueue(t.Context(), newer); err != nil {
-		t.Fatal(err)
-	}
-	if got := testutil.ToFloat64(b.metrics.coalesced.WithLabelValues("notify")); got != 1 {
-		t.Errorf("coalesced on b = %v, want 1", got)
+	a.enqueue(t, first)
+	b.enqueue(t, newer)
+	want := `
+# HELP amslack_outbox_coalesced_total Enqueued entries that merged into a pending entry of the same alert group instead of adding one.
+# TYPE amslack_outbox_coalesced_total counter
+amslack_outbox_coalesced_total{kind="notify"} 1
+amslack_outbox_coalesced_total{kind="refresh"} 0
+`
+	if err := testutil.GatherAndCompare(b.reg, strings.NewReader(want), "amslack_outbox_coalesced_total"); err != nil {
+		t.Errorf("coalesced on b: %v", err)
 	}
 	takeLease(t, a, outboxtest.Channel)
 	e, ok, _ := a.Claim(outboxtest.Channel, outboxtest.Epoch)
@@ -138,9 +148,7 @@ func TestReplicasCoalesce(t *testing.T) {
 func TestLeaseHeldByAnother(t *testing.T) {
 	a, b, c := twoReplicas(t, 10*time.Second)
 	ch := outboxtest.Channel
-	if err := b.Enqueue(t.Context(), outboxtest.Note("A", "warning", outboxtest.Epoch)); err != nil {
-		t.Fatal(err)
-	}
+	b.enqueue(t, outboxtest.Note("A", "warning", outboxtest.Epoch))
 	la := takeLease(t, a, ch)
 	if _, ok, err := b.Lease(t.Context(), ch); ok || err != nil {
 		t.Fatalf("b's Lease while a holds it = %v, %v; want refused", ok, err)
@@ -208,9 +216,7 @@ func TestEnqueueWakesOtherReplica(t *testing.T) {
 	case <-b.Wake():
 	default:
 	}
-	if err := a.Enqueue(t.Context(), outboxtest.Note("A", "warning", outboxtest.Epoch)); err != nil {
-		t.Fatal(err)
-	}
+	a.enqueue(t, outboxtest.Note("A", "warning", outboxtest.Epoch))
 	select {
 	case <-b.Wake():
 	case <-time.After(waitFor):
@@ -226,9 +232,7 @@ func TestTakeover(t *testing.T) {
 	a, b, c := twoReplicas(t, ttl)
 	ch := outboxtest.Channel
 	for _, g := range []string{"X", "Y"} {
-		if err := a.Enqueue(t.Context(), outboxtest.Note(g, "warning", outboxtest.Epoch)); err != nil {
-			t.Fatal(err)
-		}
+		a.enqueue(t, outboxtest.Note(g, "warning", outboxtest.Epoch))
 	}
 	la := takeLease(t, a, ch)
 	x, ok, _ := a.Claim(ch, outboxtest.Epoch)
@@ -242,9 +246,7 @@ func TestTakeover(t *testing.T) {
 		t.Fatal(err)
 	}
 	newer := outboxtest.Note("X", "critical", outboxtest.Epoch.Add(time.Minute))
-	if err := b.Enqueue(t.Context(), newer); err != nil {
-		t.Fatal(err)
-	}
+	b.enqueue(t, newer)
 	if _, ok, _ := b.Lease(t.Context(), ch); ok {
 		t.Fatal("b took the lease a holds")
 	}
@@ -490,7 +492,7 @@ func TestNewOptions(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	c := storetest.RedisClient(t)
 	now := outboxtest.Epoch.Add(90 * time.Second)
-	o := start(t, c, Options{KeyPrefix: storetest.RedisPrefix(t, c), Now: func() time.Time { return now }})
+	o := start(t, c, Options{KeyPrefix: storetest.RedisPrefix(t, c), Options: outbox.Options{Now: func() time.Time { return now }}})
 	for _, n := range []struct {
 		group string
 		at    time.Duration
@@ -498,9 +500,7 @@ func TestMetrics(t *testing.T) {
 	}{{"A", 0, "C1"}, {"B", time.Minute, "C1"}, {"C", time.Minute, "C2"}} {
 		note := outboxtest.Note(n.group, "warning", outboxtest.Epoch.Add(n.at))
 		note.Key.Channel = n.ch
-		if err := o.Enqueue(t.Context(), note); err != nil {
-			t.Fatal(err)
-		}
+		o.enqueue(t, note)
 	}
 	takeLease(t, o, "C2")
 	e, ok, _ := o.Claim("C2", now)
@@ -541,9 +541,7 @@ func TestQuarantine(t *testing.T) {
 	c := storetest.RedisClient(t)
 	o := start(t, c, Options{KeyPrefix: storetest.RedisPrefix(t, c)})
 	for _, g := range []string{"bad", "good"} {
-		if err := o.Enqueue(t.Context(), outboxtest.Note(g, "warning", outboxtest.Epoch)); err != nil {
-			t.Fatal(err)
-		}
+		o.enqueue(t, outboxtest.Note(g, "warning", outboxtest.Epoch))
 	}
 	if err := c.HSet(t.Context(), o.key("entry:"+idString(1)), "data", `{"kind":"notify"`).Err(); err != nil {
 		t.Fatal(err)
@@ -629,9 +627,7 @@ func TestReleaseAfterRunEnds(t *testing.T) {
 func TestReleasedLeaseIsNoTakeover(t *testing.T) {
 	a, b, _ := twoReplicas(t, 10*time.Second)
 	ch := outboxtest.Channel
-	if err := a.Enqueue(t.Context(), outboxtest.Note("A", "warning", outboxtest.Epoch)); err != nil {
-		t.Fatal(err)
-	}
+	a.enqueue(t, outboxtest.Note("A", "warning", outboxtest.Epoch))
 	la := takeLease(t, a, ch)
 	if err := la.Release(t.Context()); err != nil {
 		t.Fatal(err)

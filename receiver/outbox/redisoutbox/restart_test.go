@@ -92,9 +92,7 @@ func TestRedisRestart(t *testing.T) {
 		t.Errorf("CheckDurability with appendfsync always = %q, %v; want no warning", w, err)
 	}
 	for _, g := range []string{"A", "B"} {
-		if err := o.Enqueue(t.Context(), outboxtest.Note(g, "warning", outboxtest.Epoch)); err != nil {
-			t.Fatal(err)
-		}
+		o.enqueue(t, outboxtest.Note(g, "warning", outboxtest.Epoch))
 	}
 	takeLease(t, o, outboxtest.Channel)
 	a, ok, _ := o.Claim(outboxtest.Channel, outboxtest.Epoch)

@@ -99,6 +99,17 @@ local function finish(id, ch, krec)
   end
 end
 
+-- settle deletes id, in flight under token in ch, whose lease holds
+-- lease, as finish does; it returns nil, or the status that says what is
+-- wrong and changes nothing.
+local function settle(ch, lease, id, token, krec)
+  local bad = inflight(ch, lease, id, token, krec)
+  if not bad then
+    finish(id, ch, krec)
+  end
+  return bad
+end
+
 -- unpending deletes id, its key's pending entry.
 local function unpending(id, ch)
   redis.call('DEL', P .. 'entry:' .. id)
@@ -213,14 +224,8 @@ end
 //
 // ARGV: prefix, channel, lease token, ID, key.
 var doneScript = redis.NewScript(lib + `
-local ch, token, id = ARGV[2], ARGV[3], ARGV[4]
-local krec = P .. 'key:' .. ARGV[5]
-local bad = inflight(ch, token, id, token, krec)
-if bad then
-  return {bad}
-end
-finish(id, ch, krec)
-return {'ok'}
+local bad = settle(ARGV[2], ARGV[3], ARGV[4], ARGV[3], P .. 'key:' .. ARGV[5])
+return {bad or 'ok'}
 `)
 
 // retryScript makes an entry in flight pending again, merged with the
@@ -259,13 +264,11 @@ return {'ok'}
 // ARGV: prefix, channel, lease token, ID, key, dead letter data, its time's
 // score, limit (0 for none). The answer is the status and the IDs dropped.
 var deadScript = redis.NewScript(lib + `
-local ch, token, id = ARGV[2], ARGV[3], ARGV[4]
-local krec = P .. 'key:' .. ARGV[5]
-local bad = inflight(ch, token, id, token, krec)
+local id = ARGV[4]
+local bad = settle(ARGV[2], ARGV[3], id, ARGV[3], P .. 'key:' .. ARGV[5])
 if bad then
   return {bad}
 end
-finish(id, ch, krec)
 redis.call('HSET', P .. 'dead:rec', id, ARGV[6])
 redis.call('ZADD', P .. 'dead', 0, id)
 redis.call('ZADD', P .. 'dead:at', ARGV[7], id)
@@ -302,13 +305,11 @@ if redis.call('HGET', P .. 'entry:' .. id, 'data') ~= ARGV[5] then
   return {'notfound'}
 end
 if lease ~= '' then
-  local bad = inflight(ch, lease, id, ARGV[7], krec)
-  if bad then
-    return {bad}
+  local bad = settle(ch, lease, id, ARGV[7], krec)
+  if not bad then
+    redis.call('HSET', P .. 'quarantine', 'pending:' .. id, ARGV[5])
   end
-  redis.call('HSET', P .. 'quarantine', 'pending:' .. id, ARGV[5])
-  finish(id, ch, krec)
-  return {'ok'}
+  return {bad or 'ok'}
 end
 if redis.call('HGET', krec, 'pending') ~= id then
   return {'notfound'}
