@@ -9,8 +9,9 @@ import (
 )
 
 // ActionSilence is the action_id of the silence select. Its option values
-// are Go durations (1h, 30m); the custom silence dialog's submission
-// carries it as well, with the duration typed in.
+// are Go durations (1h, 30m), and UntilBusiness on routes with business
+// hours; the custom silence dialog's submission carries it as well, with
+// the duration typed in.
 const ActionSilence = "silence"
 
 // kindSilence counts the silence select and the custom silence button.
@@ -33,6 +34,9 @@ func (silenceAction) Controls(_ alertgroup.State, o render.Options) []render.Con
 	if len(opts) == 0 {
 		opts = render.DurationOptions(defaultSilenceDurations())
 	}
+	if o.BusinessDay != "" {
+		opts = append(opts, render.BusinessDayOption(o.BusinessDay))
+	}
 	return []render.Control{{ActionID: ActionSilence, Placeholder: "Silence for…", Options: opts}}
 }
 
@@ -45,6 +49,9 @@ func (silenceAction) Refusal(_ *Handler, _ click, g alertgroup.Group) string {
 func (silenceAction) Silences(*Handler) bool { return true }
 
 func (silenceAction) Perform(ctx context.Context, h *Handler, c click, g alertgroup.Group) outcome {
+	if c.value == UntilBusiness {
+		return h.silenceUntilBusiness(ctx, c, g)
+	}
 	return h.silence(ctx, c, g)
 }
 

@@ -86,7 +86,9 @@ func (h *Handler) alertSilenceDuration(route string) (d time.Duration, byDefault
 
 func (b silenceAlertAction) Perform(ctx context.Context, h *Handler, c click, g alertgroup.Group) outcome {
 	if c.value == render.MoreAlertsValue {
-		return outcome{text: render.MoreAlertsReply, result: "alert not listed"}
+		// The select cannot list every alert: the preview lets the
+		// clicker narrow the group's matchers to the one wanted.
+		return h.openPreview(ctx, c, g, previewFromAlert)
 	}
 	if h.silences == nil {
 		return failed(errNoAlertmanager, "No Alertmanager is configured, so amslack cannot create silences.")

@@ -7,16 +7,18 @@ import (
 	"github.com/amslack/amslack/render"
 )
 
-// ActionSilenceCustom is the button that opens a dialog for a silence of
-// any duration, with a comment. It is a button of its own because the
-// silence select's option values are all durations.
+// ActionSilenceCustom is the button that opens the silence preview, where
+// the matchers, the duration or end and the comment can be edited and the
+// alerts the silence would match are shown before it is created. It is a
+// button of its own because the silence select's option values are all
+// durations.
 const ActionSilenceCustom = "silence_custom"
 
 // CustomSilence is the value of the ActionSilenceCustom button.
 const CustomSilence = "custom"
 
-// silenceCustomAction opens the custom silence dialog; the dialog's
-// submission is an ActionSilence click.
+// silenceCustomAction opens the silence preview; its submission is taken
+// by dispatchPreviewSubmission.
 type silenceCustomAction struct{}
 
 func (silenceCustomAction) ID() string   { return ActionSilenceCustom }
@@ -34,9 +36,12 @@ func (silenceCustomAction) Refusal(_ *Handler, _ click, g alertgroup.Group) stri
 
 func (silenceCustomAction) Silences(*Handler) bool { return true }
 
-// Perform opens the dialog for the button's own value, and treats any other
-// value as a duration, as the silence select does.
+// Perform opens the preview for the button's own value, and treats any
+// other value as a duration, as the silence select does.
 func (silenceCustomAction) Perform(ctx context.Context, h *Handler, c click, g alertgroup.Group) outcome {
+	if c.opensDialog() {
+		return h.openPreview(ctx, c, g, previewFromGroup)
+	}
 	return h.silence(ctx, c, g)
 }
 

@@ -44,9 +44,12 @@ func (c click) messageKey(action string) string {
 	return strings.Join([]string{c.team, c.channel, c.ts, action, ""}, "\x1f")
 }
 
-// opensDialog reports whether the click asks for the custom silence
-// dialog.
-func (c click) opensDialog() bool { return c.value == CustomSilence && c.viewID == "" }
+// opensDialog reports whether the click asks for the silence preview: the
+// Custom silence… button, or the alert select's option for the alerts it
+// cannot list.
+func (c click) opensDialog() bool {
+	return c.viewID == "" && (c.value == CustomSilence || c.action == ActionSilenceAlert && c.value == render.MoreAlertsValue)
+}
 
 // clicksFrom returns the clicks of a block_actions payload; Slack sends one
 // action per payload, but the field is a list.

@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
+	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/slack-go/slack"
 
 	"github.com/amslack/amslack/receiver/alertgroup"
@@ -118,9 +121,28 @@ func subcommand(text string) string {
 	return strings.ToLower(f[0])
 }
 
+// Subcommands of /amslack beyond those of surfaces.go, the bounded values
+// of the subcommand label.
+const (
+	subSilence   = "silence"
+	subUnsilence = "unsilence"
+)
+
+// commandArgs returns a command's text after its first word.
+func commandArgs(text string) string {
+	text = strings.TrimSpace(text)
+	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+		return strings.TrimSpace(text[i:])
+	}
+	return ""
+}
+
 // Command answers one verified slash command from any transport (the HTTP
 // handler, Socket Mode). Whatever the command's name, its text decides:
-// help (the default), alerts or silences. Every command is audited.
+// help (the default), alerts [matchers], silences, silence (which opens the
+// silence preview) or unsilence <id>. Every command is audited. The
+// answer is immediate; silence and unsilence finish on a worker, which
+// tells the outcome through the command's response_url.
 func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) CommandReply {
 	sub := subcommand(cmd.Text)
 	label := sub
@@ -129,9 +151,13 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) CommandRe
 	case subHelp:
 		reply = ephemeral(render.CommandHelp(cmd.Command))
 	case subAlerts:
-		reply = h.listGroups(ctx, cmd, render.AlertLine)
+		reply = h.commandAlerts(ctx, cmd)
 	case subSilences:
-		reply = h.listGroups(ctx, cmd, render.SilenceLine)
+		reply = h.listGroups(ctx, cmd, render.SilenceLine, render.CommandNoSilenced)
+	case subSilence:
+		reply = h.commandSilence(cmd)
+	case subUnsilence:
+		reply = h.commandUnsilence(cmd)
 	default:
 		label = subUnknown
 		reply = ephemeral(render.CommandUnknown(sub, cmd.Command))
@@ -160,8 +186,9 @@ func (h *Handler) Command(ctx context.Context, cmd slack.SlashCommand) CommandRe
 type lineFunc func(g alertgroup.Group, link string, now time.Time) string
 
 // listGroups answers alerts and silences: one line per group, most severe
-// and most recently changed first, within Slack's limits.
-func (h *Handler) listGroups(ctx context.Context, cmd slack.SlashCommand, line lineFunc) CommandReply {
+// and most recently changed first, within Slack's limits; none is the
+// answer when no group has a line.
+func (h *Handler) listGroups(ctx context.Context, cmd slack.SlashCommand, line lineFunc, none string) CommandReply {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	groups, err := h.groups.List(ctx)
@@ -188,10 +215,113 @@ func (h *Handler) listGroups(ctx context.Context, cmd slack.SlashCommand, line l
 		}
 	}
 	if len(lines) == 0 {
-		if subcommand(cmd.Text) == subSilences {
-			return ephemeral(render.CommandNoSilenced)
-		}
-		return ephemeral(render.CommandNoFiring)
+		return ephemeral(none)
 	}
 	return ephemeral(render.CommandList(lines))
+}
+
+// commandAlerts answers alerts [matchers]: the channel's firing groups, or
+// those with a firing alert that all the matchers match.
+func (h *Handler) commandAlerts(ctx context.Context, cmd slack.SlashCommand) CommandReply {
+	args := commandArgs(cmd.Text)
+	if args == "" {
+		return h.listGroups(ctx, cmd, render.AlertLine, render.CommandNoFiring)
+	}
+	ms, err := parseMatcherList(args)
+	if err != nil {
+		return ephemeral(render.CommandError(err, cmd.Command))
+	}
+	line := func(g alertgroup.Group, link string, now time.Time) string {
+		if !groupAlertMatches(g, ms) {
+			return ""
+		}
+		return render.AlertLine(g, link, now)
+	}
+	return h.listGroups(ctx, cmd, line, render.CommandNoMatch(matchersString(ms)))
+}
+
+// groupAlertMatches reports whether one of g's firing alerts has labels
+// that all of ms match.
+func groupAlertMatches(g alertgroup.Group, ms labels.Matchers) bool {
+	if g.Message == nil || g.Message.Data == nil {
+		return false
+	}
+	for _, a := range g.Message.Alerts {
+		if a.Status == alertgroup.StatusFiring && matches(ms, a.Labels) {
+			return true
+		}
+	}
+	return false
+}
+
+// commandSilence answers silence <matchers> [for <duration>|until <time>]
+// [comment]: it checks the text, and a worker opens the silence preview
+// with the command's trigger_id (valid for 3 seconds), once the user is
+// found to be one the silence rule names.
+func (h *Handler) commandSilence(cmd slack.SlashCommand) CommandReply {
+	sc, err := parseSilenceCommand(commandArgs(cmd.Text))
+	if err != nil {
+		return ephemeral(render.CommandError(err, cmd.Command))
+	}
+	if h.slack == nil || cmd.TriggerID == "" {
+		return ephemeral("The silence preview needs amslack's Slack bot token and the command's trigger_id; create the silence in Alertmanager instead.")
+	}
+	meta := previewMetadata{
+		Source: previewFromCommand, Team: cmd.TeamID, TeamDomain: cmd.TeamDomain, Channel: cmd.ChannelID,
+		ResponseURL: cmd.ResponseURL,
+	}
+	in := previewInput{matchers: matchersString(sc.matchers), end: cmp.Or(sc.end, defaultPreviewEnd), comment: sc.comment}
+	if len([]rune(in.matchers)) > render.MaxPreviewMatchers {
+		return ephemeral(render.CommandError(fmt.Errorf("the matchers are longer than %d characters", render.MaxPreviewMatchers), cmd.Command))
+	}
+	work := func(ctx context.Context) {
+		// Only the rule's users and user groups: its matchers are
+		// checked against the silence, in the preview and when it is
+		// submitted.
+		r := h.silenceRule
+		r.Matchers, r.ParsedMatchers = nil, nil
+		reason, err := h.authorize(ctx, r, cmd.UserID, nil)
+		if err != nil {
+			h.logger.Error("cannot check authorization", "err", err)
+			reason = "amslack could not check whether you may do this (Slack user groups are unavailable). Try again in a moment."
+		}
+		if reason != "" {
+			h.respond(ctx, cmd.ResponseURL, reason)
+			return
+		}
+		if o := h.openPreviewView(ctx, cmd.TriggerID, cmd.UserID, meta, in, nil); o.err != nil {
+			h.logger.Warn("cannot open the silence preview", "err", o.err)
+			h.respond(ctx, cmd.ResponseURL, o.text)
+		}
+	}
+	select {
+	case h.queue <- work:
+		return ephemeral(render.CommandPreviewOpening)
+	default:
+		return ephemeral("amslack is overloaded, try again in a moment.")
+	}
+}
+
+// silenceID matches the silence ids Alertmanager gives (UUIDs), and
+// other ids of a reasonable shape.
+var silenceID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// commandUnsilence answers unsilence <id>: a worker expires the silence,
+// as the Unsilence button would, and says how it went.
+func (h *Handler) commandUnsilence(cmd slack.SlashCommand) CommandReply {
+	id := commandArgs(cmd.Text)
+	if !silenceID.MatchString(id) {
+		return ephemeral(render.CommandError(fmt.Errorf("give the id of the silence to expire, such as unsilence 0f1e2d3c-…; %s is not one", quote(id)), cmd.Command))
+	}
+	c := click{
+		team: cmd.TeamID, teamDomain: cmd.TeamDomain, channel: cmd.ChannelID,
+		user:   alertgroup.User{ID: cmd.UserID, Name: cmd.UserName},
+		action: ActionUnsilence, value: id, responseURL: cmd.ResponseURL,
+	}
+	select {
+	case h.queue <- func(ctx context.Context) { h.respond(ctx, c.responseURL, h.unsilenceByID(ctx, c, id)) }:
+		return ephemeral(render.CommandUnsilencing(id))
+	default:
+		return ephemeral("amslack is overloaded, try again in a moment.")
+	}
 }

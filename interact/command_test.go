@@ -92,8 +92,11 @@ func TestServeCommands(t *testing.T) {
 	now := time.Date(2025, 11, 29, 15, 0, 0, 0, time.UTC)
 	bob := alertgroup.User{ID: "U0002BOB", Name: "bob"}
 	help := "*amslack* posts Alertmanager alerts to Slack and acts on them.\n" +
-		"`/amslack alerts` lists the firing alert groups amslack posted in this channel.\n" +
+		"`/amslack alerts [matchers]` lists the firing alert groups amslack posted in this channel, or those with an alert the matchers match.\n" +
 		"`/amslack silences` lists this channel's alert groups silenced or acknowledged from Slack.\n" +
+		"`/amslack silence <matchers> [for <duration>|until <time>] [comment]` opens a preview of the silence, with the alerts it would match, before you create it. " +
+		"Matchers are Alertmanager's, such as `alertname=\"DiskFull\", instance=~\"db-.*\"`; a duration is like `2h` or `1d`, a time like `18:00` or `2025-12-24 18:00` on your clock.\n" +
+		"`/amslack unsilence <id>` expires the Alertmanager silence with that id.\n" +
 		"`/amslack help` shows this help."
 	link := "<https://example.slack.com/archives/C0001ALERTS/p1764425522000100|message>"
 	tests := []struct {

@@ -111,6 +111,9 @@ func (h *Handler) HandleEvent(ctx context.Context, ev slackevents.EventsAPIEvent
 	case *slackevents.FunctionExecutedEvent:
 		kind = eventFunctionExecuted
 		work = func(ctx context.Context) { h.runStep(ctx, cb.TeamID, inner) }
+	case *slackevents.AppHomeOpenedEvent:
+		kind = eventAppHomeOpened
+		work = h.homeOpenedWork(inner)
 	default:
 		kind = eventOther
 	}

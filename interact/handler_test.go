@@ -595,6 +595,10 @@ func TestOverloaded(t *testing.T) {
 	}
 }
 
+// TestCustomSilenceDialog checks that the Custom silence… button opens the
+// silence preview, and that the custom silence dialog that it opened
+// before still takes its submissions, since such dialogs may be open
+// across an upgrade.
 func TestCustomSilenceDialog(t *testing.T) {
 	am := &fakeAM{}
 	e := newEnv(t, Options{Silences: am, MessageLink: func(ch, ts string) string { return "https://example.slack.com/archives/" + ch + "/p" + ts }})
@@ -610,9 +614,12 @@ func TestCustomSilenceDialog(t *testing.T) {
 	if len(views) != 1 || triggers[0] != "1111111111.2222222222.abcdef0123456789abcdef0123456789" {
 		t.Fatalf("views.open calls: %d with triggers %v", len(views), triggers)
 	}
-	view := views[0]
-	if view.CallbackID != silenceViewID || !slack.ValidateUniqueBlockID(view) {
+	if view := views[0]; view.CallbackID != previewViewID || !slack.ValidateUniqueBlockID(view) {
 		t.Errorf("view = %+v", view)
+	}
+	view, err := silenceView(click{team: testTeam, teamDomain: "example", channel: testChannel, ts: testTS, responseURL: ru})
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	submit := func(duration, comment string) *http.Response {

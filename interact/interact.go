@@ -14,7 +14,9 @@
 // loop calls people in the thread of groups that fire unhandled; its
 // reminder loop asks whoever acknowledged a group that still fires whether
 // they are still on it; its digest loop posts each route's summary at the
-// route's set times.
+// route's set times; its silence loop follows each silence in the threads
+// of the groups it covers, from its first sight to its end. It publishes
+// each person's App Home and keeps it current while they look.
 //
 // Slack wants an answer within 3 seconds and never redelivers an
 // interaction, so the handler answers at once and a bounded pool of workers,
@@ -43,6 +45,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/amslack/amslack/interact/amclient"
+	"github.com/amslack/amslack/interact/businesshours"
 	"github.com/amslack/amslack/receiver/alertgroup"
 	"github.com/amslack/amslack/render"
 )
@@ -77,7 +80,7 @@ type SlackAPI interface {
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error)
 	// PostMessageContext answers mentions in their thread, and posts
-	// acknowledgement reminders and digests.
+	// acknowledgement reminders, digests and silence expiry warnings.
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	// FunctionCompleteSuccessContext and FunctionCompleteErrorContext end
 	// a Workflow Builder step (functions.completeSuccess and
@@ -171,6 +174,11 @@ type Options struct {
 	// route, in order; a silence of one alert takes the first. Nil, or
 	// none, gives DefaultAlertSilenceDuration.
 	SilenceDurations func(route string) []time.Duration
+	// BusinessHours returns the business hours of the route named route,
+	// or nil for none: the silence select's UntilBusiness option and the
+	// silence preview's "business" end read them at the click. Nil gives
+	// no route business hours.
+	BusinessHours func(route string) *businesshours.Hours
 
 	DedupSize int
 	DedupTTL  time.Duration
@@ -212,6 +220,21 @@ type Options struct {
 	// and restarts, and that a click that reaches two replicas acts once;
 	// every alertgroup.Store implements it.
 	Claims Claims
+	// SilenceExpiryLead is how long before a followed silence ends the
+	// group's thread gets a warning with Extend 1h and Expire now, posted
+	// through Slack; 0 turns warnings off.
+	SilenceExpiryLead time.Duration
+	// SilenceFollowInterval is how often silences are followed in the
+	// threads of the groups they cover (default
+	// DefaultSilenceFollowInterval); negative turns it off. It needs a
+	// Silencer that is a SilenceLister, and a Refresher.
+	SilenceFollowInterval time.Duration
+	// HomeRefresh is the shortest time between two refreshes of one
+	// user's App Home when what it shows changes (default
+	// DefaultHomeRefresh); negative turns refreshes off, and Home is then
+	// published only when opened. Home needs a Slack client that is a
+	// HomePublisher.
+	HomeRefresh time.Duration
 
 	// Audit receives one JSON line per decision; nil discards them.
 	Audit      io.Writer
@@ -281,6 +304,16 @@ type Handler struct {
 	// interaction, for links in digests.
 	workspace atomic.Pointer[string]
 
+	// silenceLead and silenceFollowInterval drive the notes that follow
+	// silences in the threads.
+	silenceLead           time.Duration
+	silenceFollowInterval time.Duration
+	lmetrics              *silenceNoteMetrics
+	// homeRefresh and home keep the App Home of recent viewers current.
+	homeRefresh time.Duration
+	home        homeState
+	hmetrics    *homeMetrics
+
 	queue   chan job    // clicks and events waiting for a worker
 	notices chan notice // replies owed to clicks that were not queued
 	running atomic.Bool
@@ -297,6 +330,12 @@ type Handler struct {
 	// responsesMu guards the use counts in responses.
 	responsesMu sync.Mutex
 	responses   *expirable.LRU[string, int]
+
+	// zones caches the users' time zones from users.info, for the silence
+	// preview (nil when Slack does not say); the LRU locks itself.
+	zones *expirable.LRU[string, *time.Location]
+	// businessHours returns a route's business hours, or nil.
+	businessHours func(route string) *businesshours.Hours
 }
 
 type cachedMembers struct {
@@ -346,6 +385,11 @@ func New(o Options) (*Handler, error) {
 	h.ackReminderInterval = cmp.Or(o.AckReminderInterval, DefaultAckReminderInterval)
 	h.digests, h.claims = o.Digests, o.Claims
 	h.digestInterval = cmp.Or(o.DigestInterval, DefaultDigestInterval)
+	h.silenceLead = o.SilenceExpiryLead
+	h.silenceFollowInterval = cmp.Or(o.SilenceFollowInterval, DefaultSilenceFollowInterval)
+	h.homeRefresh = cmp.Or(o.HomeRefresh, DefaultHomeRefresh)
+	h.businessHours = o.BusinessHours
+	h.zones = expirable.NewLRU[string, *time.Location](10000, nil, zoneTTL)
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -367,6 +411,7 @@ func New(o Options) (*Handler, error) {
 	h.members = expirable.NewLRU[string, cachedMembers](1000, nil, h.userGroupTTL)
 	// Slack: a response_url accepts 5 posts within 30 minutes.
 	h.responses = expirable.NewLRU[string, int](10000, nil, responseURLLifetime)
+	h.home.viewers = expirable.NewLRU[string, *homeViewer](maxHomeViewers, nil, homeRecent)
 	reg := o.Registerer
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -376,6 +421,8 @@ func New(o Options) (*Handler, error) {
 	h.emetrics = newEscalationMetrics(reg)
 	h.rmetrics = newReminderMetrics(reg)
 	h.dmetrics = newDigestMetrics(reg)
+	h.lmetrics = newSilenceNoteMetrics(reg)
+	h.hmetrics = newHomeMetrics(reg, h.smetrics)
 	return h, nil
 }
 
@@ -420,6 +467,7 @@ func (h *Handler) configure(o Options) error {
 	}
 	errs = append(errs, h.checkClickWindows()...)
 	errs = append(errs, h.checkFollowUps()...)
+	errs = append(errs, h.checkSilenceFollow()...)
 	return errors.Join(errs...)
 }
 
@@ -455,6 +503,12 @@ func (h *Handler) Run(ctx context.Context) error {
 	}
 	if h.digestInterval > 0 && h.digests != nil {
 		wg.Go(func() { h.every(ctx, h.digestInterval, "digest", h.PostDigests) })
+	}
+	if h.followsSilences() {
+		wg.Go(func() { h.every(ctx, h.silenceFollowInterval, "silence lifecycle", h.FollowSilences) })
+	}
+	if h.refreshesHomes() {
+		wg.Go(func() { h.every(ctx, h.homeRefresh, "App Home refresh", h.RefreshHomes) })
 	}
 	wg.Wait()
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
@@ -558,11 +612,22 @@ func ParsePayload(body []byte) (slack.InteractionCallback, error) {
 func (h *Handler) Dispatch(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
+		if cb.View.CallbackID == previewViewID {
+			h.dispatchPreviewAction(cb)
+			return nil
+		}
 		h.noteWorkspace(cb.Team.Domain)
+		if cb.View.Type == slack.VTHomeTab {
+			h.dispatchHome(cb)
+			return nil
+		}
 		for _, c := range clicksFrom(cb) {
 			h.enqueue(onThreadParent(c, cb))
 		}
 	case slack.InteractionTypeViewSubmission:
+		if cb.View.CallbackID == previewViewID {
+			return h.dispatchPreviewSubmission(cb)
+		}
 		if cb.View.CallbackID != silenceViewID {
 			return nil
 		}

@@ -45,6 +45,8 @@ var builtins = []builtin{
 	unackAction{},
 	ackRenewAction{},
 	unsilenceAction{},
+	silenceExtendAction{},
+	silenceExpireAction{},
 	runbookActions{},
 }
 

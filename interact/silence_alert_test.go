@@ -140,17 +140,26 @@ func TestSilenceAlertKeepsToRule(t *testing.T) {
 }
 
 // TestSilenceAlertUnlisted checks the answers to the select's "more"
-// option and to an alert no longer in the group: nothing is silenced.
+// option, which opens the silence preview, and to an alert no longer in the
+// group: nothing is silenced.
 func TestSilenceAlertUnlisted(t *testing.T) {
 	am := &fakeAM{}
 	e := newEnv(t, Options{Silences: am})
 	seedGroup(t, e.groups.Groups, nil)
-	for value, want := range map[string]string{render.MoreAlertsValue: render.MoreAlertsReply, "0123456789abcdef": render.AlertGoneReply} {
-		e.post(t, clickSpec{action: ActionSilenceAlert, value: value, responseURL: e.sink.url(value)})
-		if got := e.sink.next(t); got != want {
-			t.Errorf("reply to %q = %q, want %q", value, got, want)
-		}
+	e.post(t, clickSpec{action: ActionSilenceAlert, value: render.MoreAlertsValue, responseURL: e.sink.url("more")})
+	waitFor(t, func() bool {
+		e.slack.mu.Lock()
+		defer e.slack.mu.Unlock()
+		return len(e.slack.views) == 1
+	})
+	if cb := e.slack.views[0].CallbackID; cb != previewViewID {
+		t.Errorf("the more option opened %q, want the silence preview", cb)
 	}
+	e.post(t, clickSpec{action: ActionSilenceAlert, value: "0123456789abcdef", responseURL: e.sink.url("gone")})
+	if got := e.sink.next(t); got != render.AlertGoneReply {
+		t.Errorf("reply to an alert no longer in the group = %q, want %q", got, render.AlertGoneReply)
+	}
+	e.sink.none(t)
 	if n := len(am.creates()); n != 0 {
 		t.Errorf("silences created: %d, want none", n)
 	}

@@ -104,7 +104,7 @@ func newSurfaceMetrics(reg prometheus.Registerer) *surfaceMetrics {
 			m.rejected.WithLabelValues(e, r)
 		}
 	}
-	for _, s := range []string{subHelp, subAlerts, subSilences, subUnknown} {
+	for _, s := range []string{subHelp, subAlerts, subSilences, subSilence, subUnsilence, subUnknown} {
 		m.commands.WithLabelValues(s)
 	}
 	for _, t := range []string{eventURLVerification, eventAppMention, eventFunctionExecuted, eventOther} {

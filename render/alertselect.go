@@ -66,7 +66,7 @@ func distinctLabels(a *template.Alert, names []string) string {
 
 // moreAlertsText is the text of the last option when n alerts are left out.
 func moreAlertsText(n int) string {
-	return fmt.Sprintf("…%d more: use a custom silence", n)
+	return fmt.Sprintf("…%d more in the dialog", n)
 }
 
 // AlertOptions are the choices of a select of d's firing alerts: each

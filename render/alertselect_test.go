@@ -102,11 +102,11 @@ func TestAlertSelectSize(t *testing.T) {
 		{"one alert", groupOf(1, "i", short), 0, ""},
 		{"two alerts", groupOf(2, "i", short), 2, ""},
 		{"100 alerts", groupOf(100, "i", short), 100, ""},
-		{"101 alerts", groupOf(101, "i", short), 99, "…2 more: use a custom silence"},
-		{"150 alerts", groupOf(150, "i", short), 99, "…51 more: use a custom silence"},
+		{"101 alerts", groupOf(101, "i", short), 99, "…2 more in the dialog"},
+		{"150 alerts", groupOf(150, "i", short), 99, "…51 more in the dialog"},
 		// 100 texts of 11 or 12 runes pass the budget of 1000.
-		{"100 instances", groupOf(100, "instance", short), 89, "…11 more: use a custom silence"},
-		{"long labels", groupOf(60, "instance", func(i int) string { return fmt.Sprintf("%s-%02d", strings.Repeat("db", 20), i) }), 18, "…42 more: use a custom silence"},
+		{"100 instances", groupOf(100, "instance", short), 89, "…11 more in the dialog"},
+		{"long labels", groupOf(60, "instance", func(i int) string { return fmt.Sprintf("%s-%02d", strings.Repeat("db", 20), i) }), 18, "…42 more in the dialog"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := Render(withControls(Input{Group: tc.d, Now: testNow()}))

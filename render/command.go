@@ -34,9 +34,45 @@ const (
 func CommandHelp(command string) string {
 	c := cmp.Or(strings.TrimSpace(command), "/amslack")
 	return fmt.Sprintf("*amslack* posts Alertmanager alerts to Slack and acts on them.\n"+
-		"`%[1]s alerts` lists the firing alert groups amslack posted in this channel.\n"+
+		"`%[1]s alerts [matchers]` lists the firing alert groups amslack posted in this channel, or those with an alert the matchers match.\n"+
 		"`%[1]s silences` lists this channel's alert groups silenced or acknowledged from Slack.\n"+
+		"`%[1]s silence <matchers> [for <duration>|until <time>] [comment]` opens a preview of the silence, with the alerts it would match, before you create it. "+
+		"Matchers are Alertmanager's, such as `alertname=\"DiskFull\", instance=~\"db-.*\"`; a duration is like `2h` or `1d`, a time like `18:00` or `2025-12-24 18:00` on your clock.\n"+
+		"`%[1]s unsilence <id>` expires the Alertmanager silence with that id.\n"+
 		"`%[1]s help` shows this help.", escapeMrkdwn(c))
+}
+
+// CommandError says what is wrong with the text of a slash command (err,
+// which quotes the part at fault) and points at the help of the command
+// named command.
+func CommandError(err error, command string) string {
+	c := cmp.Or(strings.TrimSpace(command), "/amslack")
+	return Mrkdwnf("amslack: %v. See `%s help`.", err, c)
+}
+
+// CommandPreviewOpening answers /amslack silence while the preview opens.
+const CommandPreviewOpening = "Opening the silence preview…"
+
+// CommandUnsilencing answers /amslack unsilence while the silence id is
+// being expired; the outcome follows.
+func CommandUnsilencing(id string) string {
+	return Mrkdwnf("Expiring silence %s…", id)
+}
+
+// CommandNoMatch answers /amslack alerts with matchers that no firing
+// group's alert matches.
+func CommandNoMatch(matchers string) string {
+	return Mrkdwnf("No firing alert group in this channel has an alert that %s matches.", matchers)
+}
+
+// UnknownSilenceReply says that Alertmanager has no silence id.
+func UnknownSilenceReply(id string) string {
+	return Mrkdwnf("Alertmanager has no silence %s. Nothing was done.", id)
+}
+
+// SilenceAlreadyExpiredReply says that silence id had already ended.
+func SilenceAlreadyExpiredReply(id string) string {
+	return Mrkdwnf("Silence %s has already expired. Nothing was done.", id)
 }
 
 // CommandUnknown is the answer to an unknown subcommand sub: its name, then

@@ -126,9 +126,6 @@ func AlertSilencedReply(name string, d time.Duration, byDefault bool, until time
 	return Mrkdwnf("Silenced %s for %s (%s), until %s (silence %s). For another duration, use Custom silence… or Alertmanager.", name, model.Duration(d), which, Until(until), id)
 }
 
-// MoreAlertsReply answers the last option of the alert select, which
-// stands for alerts it could not list.
-const MoreAlertsReply = "The list shows only some of this group's alerts. To silence another one, use Custom silence… for the group, or create a silence with that alert's labels in Alertmanager."
 
 // AlertGoneReply says that the chosen alert is no longer among the
 // group's alerts.

@@ -45,6 +45,10 @@ type Options struct {
 	// SilenceDurations are the choices of the silence select, in order.
 	// Render does not read them; they are for the caller's Controls.
 	SilenceDurations []time.Duration
+	// BusinessDay, when set, is when the route's business day starts,
+	// such as "09:00 Europe/Berlin": the silence select then also offers
+	// BusinessDayOption. Render does not read it either.
+	BusinessDay string
 	// Mentions maps a severity to the text that mentions people on it, such
 	// as "<!subteam^S0123>" or "<!here>".
 	Mentions map[string]string

@@ -97,6 +97,34 @@ type State struct {
 	// reminder belongs to the period it was posted in, so one before the
 	// period's start is one of an earlier period.
 	AckReminded time.Time `json:"ack_reminded,omitzero"`
+	// FollowedSilences maps the id of each Alertmanager silence that
+	// covers the group's alerts, made from Slack or elsewhere, to what the
+	// group's thread has said of it. Each note about a silence is recorded
+	// here by the store update that finds it due, so that it is posted once
+	// across replicas and restarts.
+	FollowedSilences map[string]FollowedSilence `json:"followed_silences,omitempty"`
+}
+
+// FollowedSilence is what a group's thread has said of one Alertmanager
+// silence, and the silence as it was then.
+type FollowedSilence struct {
+	// CreatedBy, EndsAt and Digest are the silence as last noted: its
+	// author as Alertmanager lists it (the last to change it), its end,
+	// and a digest of its matchers and comment.
+	CreatedBy string    `json:"created_by,omitempty"`
+	EndsAt    time.Time `json:"ends_at"`
+	Digest    string    `json:"digest,omitempty"`
+	// FromSlack is set for a silence that amslack made, whose creation
+	// amslack noted itself.
+	FromSlack bool      `json:"from_slack,omitempty"`
+	SeenAt    time.Time `json:"seen_at"`
+	// WarnedFor is the end that the expiry warning was posted for; a
+	// silence whose end moved is warned again before its new end.
+	WarnedFor time.Time `json:"warned_for,omitzero"`
+	// EndedAt is when the thread was told that the silence ended; the
+	// record is kept a while after, so that a replica's older list of
+	// silences does not take it for a new one.
+	EndedAt time.Time `json:"ended_at,omitzero"`
 }
 
 // AckPeriodStart is when the current period of the group's

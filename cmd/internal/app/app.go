@@ -452,6 +452,9 @@ func routeOptions(cfg *Config, r *config.Route, webhookURL string) sender.RouteO
 	for _, d := range r.SilenceDurations {
 		ro.Render.SilenceDurations = append(ro.Render.SilenceDurations, time.Duration(d))
 	}
+	if b := r.BusinessHours; b != nil {
+		ro.Render.BusinessDay = b.Start + " " + b.TimeZone
+	}
 	for _, act := range cfg.actions {
 		if len(r.Actions) > 0 && !slices.Contains(r.Actions, act.ID) {
 			continue

@@ -13,6 +13,7 @@ import (
 
 	"github.com/amslack/amslack/cmd/internal/config"
 	"github.com/amslack/amslack/interact"
+	"github.com/amslack/amslack/interact/businesshours"
 	"github.com/amslack/amslack/render"
 )
 
@@ -30,6 +31,8 @@ type Config struct {
 	// actions are the configuration's runbook actions, as interact takes
 	// them.
 	actions []interact.Action
+	// businessHours are the routes' business hours by route name.
+	businessHours map[string]*businesshours.Hours
 }
 
 // LoadConfig loads and validates the configuration file at path, and
@@ -49,7 +52,33 @@ func newConfig(cfg *config.Config) (*Config, error) {
 	if len(errs) > 0 {
 		return nil, cfg.Locate(errors.Join(errs...))
 	}
-	return &Config{Config: cfg, templates: set, actions: interactActions(cfg.Actions)}, nil
+	hours, err := routeBusinessHours(cfg)
+	if err != nil {
+		return nil, cfg.Locate(err)
+	}
+	return &Config{Config: cfg, templates: set, actions: interactActions(cfg.Actions), businessHours: hours}, nil
+}
+
+// routeBusinessHours builds the business hours of cfg's routes, by route
+// name. The configuration's validation checked the same strings, so an
+// error here means the two disagree.
+func routeBusinessHours(cfg *config.Config) (map[string]*businesshours.Hours, error) {
+	out := map[string]*businesshours.Hours{}
+	var errs []error
+	for i, r := range cfg.Routes {
+		b := r.BusinessHours
+		if b == nil {
+			continue
+		}
+		h, err := businesshours.Parse(b.TimeZone, b.Start, b.End, b.Days, b.Holidays)
+		if err != nil {
+			// Parse's errors begin with business_hours.<key>.
+			errs = append(errs, fmt.Errorf("routes[%d].%w", i, err))
+			continue
+		}
+		out[r.Name] = &h
+	}
+	return out, errors.Join(errs...)
 }
 
 // interactActions converts the runbook actions of the configuration into

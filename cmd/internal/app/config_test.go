@@ -41,6 +41,8 @@ func TestConfigAgreesWithBehaviour(t *testing.T) {
 		{"AckDuration", time.Duration(d.AckDuration), interact.DefaultAckDuration},
 		{"DedupTTL", time.Duration(d.DedupTTL), interact.DefaultDedupTTL},
 		{"ReconcileInterval", time.Duration(d.ReconcileInterval), interact.DefaultReconcileInterval},
+		{"DefaultSilenceExpiryLead", config.DefaultSilenceExpiryLead, interact.DefaultSilenceExpiryLead},
+		{"MinSilenceExpiryLead", config.MinSilenceExpiryLead, interact.MinSilenceExpiryLead},
 	} {
 		if c.got != c.want {
 			t.Errorf("config's %s = %v, interact's = %v", c.name, c.got, c.want)

@@ -16,6 +16,7 @@ import (
 	"github.com/amslack/amslack/cmd/internal/config"
 	"github.com/amslack/amslack/interact"
 	"github.com/amslack/amslack/interact/amclient"
+	"github.com/amslack/amslack/interact/businesshours"
 	"github.com/amslack/amslack/receiver/slackapi"
 	"github.com/amslack/amslack/render"
 )
@@ -70,8 +71,15 @@ func (a *App) newInteract(cfg *Config, s *secrets, client *slackapi.Client) erro
 	o.SilenceAlertDropLabels = in.SilenceAlertDropLabels
 	o.SilenceDurations = func(route string) []time.Duration { return a.routeOptions(route).Render.SilenceDurations }
 	o.Escalation = a.routeEscalation
+	o.BusinessHours = a.routeBusinessHours
 	o.AckReminder = time.Duration(in.AckReminder)
 	o.Digests, o.Claims = a.routeDigests, a.store
+	if l := in.SilenceExpiryLead; l != nil {
+		o.SilenceExpiryLead = time.Duration(*l)
+	}
+	if _, ok := any(client).(interact.HomePublisher); !ok {
+		a.logger.Info("App Home is off: the Slack client cannot publish views (views.publish)")
+	}
 	a.interact, err = interact.New(o)
 	if err != nil {
 		return err
@@ -162,6 +170,16 @@ func (a *App) routeDigests() []interact.Digest {
 		})
 	}
 	return ds
+}
+
+// routeBusinessHours returns the business hours of the route named route,
+// as configured now, or nil when it has none.
+func (a *App) routeBusinessHours(route string) *businesshours.Hours {
+	cfg := a.cfg.Load()
+	if cfg == nil {
+		return nil
+	}
+	return cfg.businessHours[route]
 }
 
 var errNoSigningSecret = errors.New("slack.signing_secret is not configured: amslack cannot verify requests from Slack")

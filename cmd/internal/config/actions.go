@@ -138,7 +138,7 @@ const (
 
 // BuiltinActionIDs are the action_ids of amslack's own controls, which a
 // runbook action may not take.
-var BuiltinActionIDs = []string{"silence", "silence_custom", "ack", "unack", "unsilence"}
+var BuiltinActionIDs = []string{"silence", "silence_custom", "silence_alert", "silence_extend", "silence_expire", "ack", "ack_renew", "unack", "unsilence"}
 
 // actionIDPattern keeps ids short and plain: they become Block Kit
 // action_ids (at most 255 characters) and appear in audit lines.

@@ -39,7 +39,7 @@ type Delivery struct {
 
 // limitedMethods are the Web API methods amslack calls that
 // delivery.method_per_minute may limit.
-var limitedMethods = []string{"chat.postMessage", "chat.update", "views.open", "usergroups.users.list"}
+var limitedMethods = []string{"chat.postMessage", "chat.update", "views.open", "views.update", "views.publish", "users.info", "usergroups.users.list"}
 
 // DefaultDelivery holds the values of the keys of delivery that are not
 // set. Slack posts about one message per second to a channel
@@ -51,7 +51,7 @@ var limitedMethods = []string{"chat.postMessage", "chat.update", "views.open", "
 var DefaultDelivery = Delivery{
 	ChannelRate:         1,
 	ChannelBurst:        3,
-	MethodPerMinute:     map[string]int{"chat.update": 50, "views.open": 100, "usergroups.users.list": 20},
+	MethodPerMinute:     map[string]int{"chat.update": 50, "views.open": 100, "views.update": 100, "views.publish": 100, "users.info": 100, "usergroups.users.list": 20},
 	WorkspacePerMinute:  300,
 	RateLimitedBackoff:  model.Duration(time.Minute),
 	MaxAge:              model.Duration(24 * time.Hour),

@@ -20,6 +20,11 @@ type Interactions struct {
 	// whoever acknowledged it, with Still on it and Unacknowledge; 0 or
 	// unset turns reminders off.
 	AckReminder model.Duration `yaml:"ack_reminder,omitempty"`
+	// SilenceExpiryLead is how long before a silence over a firing group
+	// ends the group's thread gets a warning with Extend 1h and Expire now
+	// (default DefaultSilenceExpiryLead); 0 turns warnings off, which unset
+	// does not.
+	SilenceExpiryLead *model.Duration `yaml:"silence_expiry_lead,omitempty"`
 	// SilenceMatchers is "common" (the group's common labels) or "group"
 	// (its group labels).
 	SilenceMatchers   string         `yaml:"silence_matchers,omitempty"`
@@ -80,6 +85,13 @@ const (
 	// so a click forgotten sooner could be replayed and performed again;
 	// 30 seconds more cover the clocks' skew.
 	MinDedupTTL = 5*time.Minute + 30*time.Second
+	// DefaultSilenceExpiryLead is interactions.silence_expiry_lead when it
+	// is not set.
+	DefaultSilenceExpiryLead = 10 * time.Minute
+	// MinSilenceExpiryLead is the shortest interactions.silence_expiry_lead
+	// other than 0: with a shorter one, the warning could come after the
+	// silence ended.
+	MinSilenceExpiryLead = time.Minute
 	// MinAckReminder is the shortest interactions.ack_reminder: a shorter
 	// one would nag rather than remind.
 	MinAckReminder = time.Minute
@@ -136,6 +148,7 @@ func (in *Interactions) validate() []error {
 	errs = append(errs, in.validateClickWindows()...)
 	errs = append(errs, in.validateDropLabels()...)
 	errs = append(errs, in.validateReconcile()...)
+	errs = append(errs, in.validateSilenceExpiryLead()...)
 	return errs
 }
 
@@ -188,4 +201,18 @@ func (in *Interactions) validateClickWindows() []error {
 			model.Duration(MinApprovalWindow), model.Duration(MaxApprovalWindow), in.ApprovalWindow))
 	}
 	return errs
+}
+
+// validateSilenceExpiryLead fills in and checks
+// interactions.silence_expiry_lead.
+func (in *Interactions) validateSilenceExpiryLead() []error {
+	if in.SilenceExpiryLead == nil {
+		d := model.Duration(DefaultSilenceExpiryLead)
+		in.SilenceExpiryLead = &d
+	}
+	if d := time.Duration(*in.SilenceExpiryLead); d != 0 && d < MinSilenceExpiryLead {
+		return []error{fmt.Errorf("interactions.silence_expiry_lead: must be 0 (off) or at least %s, got %s",
+			model.Duration(MinSilenceExpiryLead), *in.SilenceExpiryLead)}
+	}
+	return nil
 }

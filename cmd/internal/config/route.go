@@ -48,6 +48,9 @@ type Route struct {
 	// Digest posts a summary of the route's groups to its channel at set
 	// times.
 	Digest *Digest `yaml:"digest,omitempty"`
+	// BusinessHours, when set, add "until the next business day" to the
+	// route's silence menu.
+	BusinessHours *BusinessHours `yaml:"business_hours,omitempty"`
 
 	ParsedMatchers labels.Matchers `yaml:"-"`
 }
@@ -187,6 +190,7 @@ func (r *Route) validate(key string, i int, names map[string]bool) []error {
 		}
 	}
 	errs = append(errs, r.validateDigest(key)...)
+	errs = append(errs, r.validateBusinessHours(key)...)
 	return errs
 }
 

@@ -40,6 +40,10 @@ func handlerFor(method string) handler {
 		return (*Server).getPermalink
 	case "views.open":
 		return (*Server).viewsOpen
+	case MethodPublishView:
+		return (*Server).viewsPublish
+	case "views.update":
+		return (*Server).viewsUpdate
 	case "usergroups.users.list":
 		return (*Server).userGroupMembers
 	case "users.info":
@@ -320,6 +324,7 @@ func (s *Server) viewsOpen(c *call) reply {
 	trig.used = true
 	s.seq++
 	v := View{ID: fmt.Sprintf("V%010d", s.seq), TriggerID: id, Raw: json.RawMessage(slices.Clone(raw)), Time: c.now}
+	v.Hash = viewHash(v.ID, 0)
 	v.CallbackID, _ = view["callback_id"].(string)
 	v.PrivateMetadata, _ = view["private_metadata"].(string)
 	if t, ok := view["title"].(map[string]any); ok {
@@ -331,7 +336,7 @@ func (s *Server) viewsOpen(c *call) reply {
 	view["team_id"] = TeamID
 	view["app_id"] = "A0SLACKFAKE"
 	view["bot_id"] = BotID
-	view["hash"] = v.ID + ".hash"
+	view["hash"] = v.Hash
 	view["state"] = map[string]any{"values": map[string]any{}}
 	return ok(map[string]any{"view": view})
 }
@@ -351,11 +356,15 @@ func (s *Server) usersInfo(c *call) reply {
 	if !found {
 		return slackError(http.StatusOK, "user_not_found")
 	}
-	return ok(map[string]any{"user": map[string]any{
+	user := map[string]any{
 		"id": u.ID, "team_id": TeamID, "name": u.Name, "real_name": u.RealName,
 		"deleted": false, "is_bot": false,
 		"profile": map[string]any{"real_name": u.RealName, "display_name": u.Name},
-	}})
+	}
+	if u.TZ != "" {
+		user["tz"] = u.TZ
+	}
+	return ok(map[string]any{"user": user})
 }
 
 // authTest implements auth.test, which clients call to check their token.

@@ -458,7 +458,7 @@ func TestViewsOpen(t *testing.T) {
 		}
 		wantView := View{
 			ID: "V0000000002", TriggerID: issued, CallbackID: "silence_modal", Title: "Silence DiskFull",
-			PrivateMetadata: "group=abc", Raw: json.RawMessage(compact.Bytes()), Time: start,
+			PrivateMetadata: "group=abc", Raw: json.RawMessage(compact.Bytes()), Time: start, Hash: "V0000000002.hash",
 		}
 		if diff := cmp.Diff(views[0], wantView); diff != "" {
 			t.Errorf("recorded view (-got +want):\n%s", diff)

@@ -99,7 +99,8 @@ func (e Ephemeral) ActionIDs() []string { return actionIDs(e.Blocks) }
 // HeaderText returns the text of the ephemeral's first header block, or "".
 func (e Ephemeral) HeaderText() string { return headerText(e.Blocks) }
 
-// View is a modal opened with views.open.
+// View is a modal opened with views.open, as its latest views.update left
+// it.
 type View struct {
 	ID              string
 	TriggerID       string
@@ -109,6 +110,11 @@ type View struct {
 	// Raw is the view as the client sent it.
 	Raw  json.RawMessage
 	Time time.Time
+	// Hash is the view's current hash, which views.update must be given
+	// (or none); Updates counts the updates, Updated is the latest's time.
+	Hash    string
+	Updates int
+	Updated time.Time
 }
 
 // ResponsePost is an accepted post to a response URL.

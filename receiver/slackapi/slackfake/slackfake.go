@@ -89,6 +89,8 @@ func SlackRateLimits() Options {
 			"views.open":            100, // Tier 4
 			"usergroups.users.list": 20,  // Tier 2
 			"users.info":            100, // Tier 4
+			"views.update":          100, // Tier 4
+			"views.publish":         100, // Tier 4
 		},
 		ChannelPerSecond:   1,
 		ChannelBurst:       3,
@@ -183,6 +185,9 @@ type User struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	RealName string `json:"real_name"`
+	// TZ is the user's IANA time zone, such as Europe/Berlin; users.info
+	// answers it as tz.
+	TZ string `json:"tz,omitempty"`
 }
 
 // New returns a fake Slack configured by opts.
