@@ -18,14 +18,18 @@ func (a *App) newPreview() {
 	var interactions http.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, errNoSigningSecret.Error(), http.StatusServiceUnavailable)
 	})
+	// App Home on the page sends app_home_opened to the events handler.
+	var events http.Handler
 	if a.interact != nil {
 		interactions = a.interact
+		events = http.HandlerFunc(a.interact.ServeEvents)
 	}
 	o := preview.Options{
 		Fake:          a.fake,
 		BaseURL:       PreviewBaseURL,
 		SigningSecret: a.signingSecret,
 		Interactions:  interactions,
+		Events:        events,
 		Webhook:       a.previewWebhook(),
 		Examples:      preview.ExampleAlerts(),
 		Logger:        a.logger.With("component", "preview"),

@@ -344,6 +344,8 @@ func TestBrowser(t *testing.T) {
 		{"a &amp; b &lt;c&gt; &amp;lt;", "a &amp; b &lt;c&gt; &amp;lt;"},
 		{"<img src=x onerror=alert(1)>", "img src=x onerror=alert(1)"},
 		{"line 1\n&gt; quoted\nline 3", "line 1<blockquote>quoted</blockquote>line 3"},
+		// A permalink to a message of the fake Slack shows it on the page.
+		{"<https://slackfake.slack.com/archives/C0PREVIEW01/p1764526800123456|message>", `<a href="#" class="jump" data-jump-channel="C0PREVIEW01" data-jump-ts="1764526800.123456">message</a>`},
 	}
 	for _, c := range mrkdwnCases {
 		html, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`window.amslackPreview.mrkdwn(%q)`, c.in)))

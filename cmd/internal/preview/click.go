@@ -181,31 +181,44 @@ func (h *Handler) clickedBlocks(req clickRequest, u slackfake.User, p *blockActi
 // clickAction returns the action of a click on el, and adds the choice of a
 // stateful element to p's state.
 func (h *Handler) clickAction(el element, req clickRequest, p *blockActions) (action, error) {
+	value := req.Value
+	if req.SelectedOption != nil {
+		value = req.SelectedOption.Value
+	}
+	a, err := h.actionOf(el, req.BlockID, value)
+	if err != nil {
+		return action{}, err
+	}
+	if a.SelectedOption != nil && el.Type != "overflow" {
+		// Slack reports the current choice of stateful elements in
+		// state.values[block_id][action_id].
+		p.State.Values[req.BlockID] = map[string]any{
+			el.ActionID: map[string]any{"type": el.Type, "selected_option": *a.SelectedOption},
+		}
+	}
+	return a, nil
+}
+
+// actionOf returns the action of a click on el in the block blockID: value
+// is the chosen option of a select, or the text of an input that sends its
+// actions (dispatch_action), and is ignored for a button, whose value is
+// the one posted, whatever the page sent.
+func (h *Handler) actionOf(el element, blockID, value string) (action, error) {
 	a := action{
-		Type: el.Type, ActionID: el.ActionID, BlockID: req.BlockID, ActionTS: h.actionTS(),
+		Type: el.Type, ActionID: el.ActionID, BlockID: blockID, ActionTS: h.actionTS(),
 	}
 	switch el.Type {
 	case "button":
-		// The value is the one posted, whatever the page sent.
 		a.Text, a.Value, a.Style = el.Text, el.Value, el.Style
 	case "static_select", "overflow", "radio_buttons":
-		value := req.Value
-		if req.SelectedOption != nil {
-			value = req.SelectedOption.Value
-		}
 		opt, ok := el.option(value)
 		if !ok {
-			return action{}, fmt.Errorf("%w: %q is not an option of %q", errRequest, value, req.ActionID)
+			return action{}, fmt.Errorf("%w: %q is not an option of %q", errRequest, value, el.ActionID)
 		}
 		a.SelectedOption = &opt
 		a.Placeholder = el.Placeholder
-		if el.Type != "overflow" {
-			// Slack reports the current choice of stateful elements in
-			// state.values[block_id][action_id].
-			p.State.Values[req.BlockID] = map[string]any{
-				el.ActionID: map[string]any{"type": el.Type, "selected_option": opt},
-			}
-		}
+	case "plain_text_input":
+		a.Value = value
 	default:
 		return action{}, fmt.Errorf("%w: the preview cannot click a %s", errRequest, el.Type)
 	}

@@ -38,6 +38,8 @@ func FuzzFindElement(f *testing.F) {
 	f.Add([]byte(customBlocks), "actions", "silence", "custom")
 	f.Add([]byte(`[{"block_id":"a","elements":[{"type":"overflow","action_id":"o","option_groups":[{"options":[{"value":"v"}]}]}]}]`), "a", "o", "v")
 	f.Add([]byte(`[{"elements":{}}]`), "", "", "")
+	f.Add([]byte(blocksOf(json.RawMessage(previewModal))), "preview_matchers", "preview_matchers", "")
+	f.Add([]byte(blocksOf(json.RawMessage(homeView))), "home_own_0", "silence_expire", "")
 	f.Fuzz(func(t *testing.T, blocks []byte, blockID, actionID, value string) {
 		el, ok := findElement(blocks, blockID, actionID)
 		if !ok {
@@ -62,11 +64,19 @@ func FuzzInputValues(f *testing.F) {
 	f.Add(raw, "duration", "duration", "90m")
 	f.Add(raw, "scope", "scope", "all")
 	f.Add([]byte(`{"blocks":[{"type":"input","block_id":"b","element":{"type":"radio_buttons","action_id":"a","options":[{"value":"x"}]}}]}`), "b", "a", "x")
+	f.Add([]byte(previewModal), "preview_matchers", "preview_matchers", `alertname="DiskFull"`)
 	f.Add([]byte(`{"blocks":"nope"}`), "", "", "")
+	f.Add([]byte(`{"blocks":[{"type":"input","block_id":"c","element":{"type":"checkboxes","action_id":"c","options":[{"value":"confirm"}]}}]}`), "c", "c", "confirm")
 	f.Fuzz(func(t *testing.T, view []byte, blockID, actionID, value string) {
-		got := inputValues(view, map[string]map[string]string{blockID: {actionID: value}})
+		got := inputValues(view, map[string]map[string]string{blockID: {actionID: value}},
+			map[string]map[string][]string{blockID: {actionID: {value, value}}})
 		if _, err := json.Marshal(got); err != nil {
 			t.Errorf("state.values do not encode: %v", err)
+		}
+		if st, ok := got[blockID][actionID].(map[string]any); ok && st["type"] == "checkboxes" {
+			if opts := st["selected_options"].([]option); len(opts) > 1 {
+				t.Errorf("checkboxes: one value ticked twice gave %d options", len(opts))
+			}
 		}
 	})
 }

@@ -72,7 +72,7 @@ func TestCrossOriginRequestsAreRefused(t *testing.T) {
 	}
 
 	// Every POST endpoint is guarded, not only the one above.
-	for _, path := range []string{"/preview/api/click", "/preview/api/view-submit", "/preview/api/view-close"} {
+	for _, path := range []string{"/preview/api/click", "/preview/api/view-action", "/preview/api/view-submit", "/preview/api/view-close", "/preview/api/home-open"} {
 		for _, tt := range []struct {
 			contentType, site string
 			want              int

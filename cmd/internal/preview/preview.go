@@ -2,8 +2,10 @@
 // next to amslack in slack.mode preview, that shows what the in-process fake
 // Slack (package slackfake) received, rendered the way Slack renders Block
 // Kit, and lets a person click the buttons and selects as one of a few fake
-// users. Clicks and modal submissions become correctly signed interaction
-// payloads handed to amslack's interaction handler in process. Example
+// users. Clicks, actions inside modals and modal submissions become
+// correctly signed interaction payloads handed to amslack's interaction
+// handler in process, and opening App Home an app_home_opened event handed
+// to its Events API handler. Example
 // notifications go as alerts to Alertmanager when one answers, which then
 // notifies amslack as in production, and otherwise to amslack's webhook
 // handler in process. No Slack workspace is involved and the page loads
@@ -14,12 +16,18 @@
 //	GET  /preview                   the page
 //	GET  /preview/static/…          its CSS and JavaScript
 //	GET  /preview/api/state?user=U  channels, messages, replies, and the
-//	                                user's ephemerals and open modals (JSON)
+//	                                user's ephemerals, open modals and
+//	                                App Home view (JSON)
 //	GET  /preview/api/events        Server-Sent Events: a "tick" per change
 //	POST /preview/api/click         {channel, ts, block_id, action_id, value
 //	                                | selected_option, user, ephemeral}
-//	POST /preview/api/view-submit   {view_id, user, values{block{action: v}}}
+//	POST /preview/api/view-action   {view_id, user, block_id, action_id,
+//	                                value, values, checked}: an action
+//	                                inside a modal or the user's App Home
+//	POST /preview/api/view-submit   {view_id, user, values{block{action: v}},
+//	                                checked{block{action: [v]}}}
 //	POST /preview/api/view-close    {view_id, user}
+//	POST /preview/api/home-open     {user}: sends app_home_opened
 //	POST /preview/api/send-example  {name}
 //
 // The POST endpoints answer with the status of the amslack handler they
@@ -46,13 +54,20 @@
 //	  [data-role=confirm-title], [data-role=confirm-yes], [data-role=confirm-no]
 //	.modal[data-view-id=V][data-callback-id=C] an open modal, with its inputs
 //	  ([data-block-id][data-action-id]), [data-role=view-submit],
-//	  [data-role=view-close] and [data-role=field-error]
+//	  [data-role=view-close] and [data-role=field-error]; data-hash is
+//	  the view's hash, which changes with every views.update
+//	[data-role=home-open]                      opens the user's App Home
+//	section[data-role=home][data-view-id=V]    the App Home published for
+//	                                           the user, with its buttons
+//	[data-role=home-empty]                     shown until one is published
 //	[data-role=status]                         the outcome of the last request
 //	body[data-rendered=N]                      N counts the page's renders
 //
 // A select acts on its change event, as when a person picks an option: a
 // test sets the select's value and dispatches "change" (chromedp.SetValue
-// alone fires no event). The page reads the state again on every event from
+// alone fires no event). Enter in a modal's input whose block has
+// dispatch_action sends block_actions, as in Slack. The page reads the
+// state again on every event from
 // /preview/api/events, so a test waits for what it expects to appear rather
 // than for a fixed time.
 package preview
@@ -95,6 +110,9 @@ type Options struct {
 	SigningSecret string
 	// Interactions is amslack's POST /slack/interactions handler.
 	Interactions http.Handler
+	// Events is amslack's POST /slack/events handler; without it the page
+	// cannot open App Home.
+	Events http.Handler
 	// Webhook is amslack's POST /webhook handler.
 	Webhook http.Handler
 	// Examples maps a name to an Alertmanager webhook payload that the page
@@ -147,6 +165,7 @@ type Handler struct {
 	baseURL      string
 	secret       string
 	interactions http.Handler
+	events       http.Handler
 	webhook      http.Handler
 	examples     map[string][]byte
 	exampleNames []string
@@ -165,7 +184,7 @@ type Handler struct {
 	quit      chan struct{}
 	closeOnce sync.Once
 
-	// mu guards openers and closed.
+	// mu guards openers, closed and eventSeq.
 	mu sync.Mutex
 	// openers maps each trigger_id the preview issued to the user whose
 	// click carried it, so that the modal it opens shows to that user.
@@ -173,6 +192,8 @@ type Handler struct {
 	// closed holds the ids of modals that were submitted or cancelled;
 	// the fake keeps every view it opened.
 	closed map[string]bool
+	// eventSeq numbers the events the preview sent.
+	eventSeq int64
 }
 
 // New returns a Handler configured by o.
@@ -182,6 +203,7 @@ func New(o Options) *Handler {
 		baseURL:      o.BaseURL,
 		secret:       o.SigningSecret,
 		interactions: o.Interactions,
+		events:       o.Events,
 		webhook:      o.Webhook,
 		examples:     make(map[string][]byte, len(o.Examples)),
 		users:        slices.Clone(o.Users),
@@ -231,8 +253,10 @@ func New(o Options) *Handler {
 	mux.HandleFunc("GET /preview/api/state", h.serveState)
 	mux.HandleFunc("GET /preview/api/events", h.serveEvents)
 	mux.Handle("POST /preview/api/click", serveAPI(h.click))
+	mux.Handle("POST /preview/api/view-action", serveAPI(h.viewAction))
 	mux.Handle("POST /preview/api/view-submit", serveAPI(h.submitView))
 	mux.Handle("POST /preview/api/view-close", serveAPI(h.closeView))
+	mux.Handle("POST /preview/api/home-open", serveAPI(h.openHome))
 	mux.HandleFunc("POST /preview/api/send-example", h.serveSendExample)
 	h.handler = sameOriginJSON(mux)
 	return h

@@ -17,6 +17,11 @@ type state struct {
 	Channels []channel        `json:"channels"`
 	// Views are the user's open modals, oldest first.
 	Views []view `json:"views"`
+	// Home is the App Home view published for the user, or nil.
+	Home *view `json:"home"`
+	// HomeEnabled says whether the preview can open App Home: it needs
+	// amslack's Events API handler.
+	HomeEnabled bool `json:"home_enabled"`
 }
 
 type channel struct {
@@ -48,7 +53,10 @@ type ephemeral struct {
 
 type view struct {
 	ID string `json:"id"`
-	// View is the modal as amslack sent it to views.open.
+	// Hash changes with every views.update of a modal.
+	Hash string `json:"hash,omitempty"`
+	// View is the modal as amslack sent it to views.open or last to
+	// views.update, or the Home tab as it sent it to views.publish.
 	View json.RawMessage `json:"view"`
 }
 
@@ -69,7 +77,7 @@ func (h *Handler) serveState(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) state(u slackfake.User) state {
 	st := state{
 		User: u, Users: h.users, Examples: h.exampleNames,
-		Channels: []channel{}, Views: []view{},
+		Channels: []channel{}, Views: []view{}, HomeEnabled: h.events != nil,
 	}
 	if st.Examples == nil {
 		st.Examples = []string{}
@@ -103,8 +111,11 @@ func (h *Handler) state(u slackfake.User) state {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if v, ok := h.fake.Home(u.ID); ok {
+		st.Home = &view{ID: v.ID, Hash: v.Hash, View: v.Raw}
+	}
 	for _, v := range h.fake.Views() {
-		if h.closed[v.ID] {
+		if h.closed[v.ID] || isHome(v) {
 			continue
 		}
 		// A modal opened with a trigger_id the preview did not issue has
@@ -112,7 +123,7 @@ func (h *Handler) state(u slackfake.User) state {
 		if opener, ok := h.openers[v.TriggerID]; ok && opener != u.ID {
 			continue
 		}
-		st.Views = append(st.Views, view{ID: v.ID, View: v.Raw})
+		st.Views = append(st.Views, view{ID: v.ID, Hash: v.Hash, View: v.Raw})
 	}
 	return st
 }

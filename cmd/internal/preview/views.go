@@ -2,11 +2,13 @@ package preview
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
@@ -18,6 +20,9 @@ type viewRequest struct {
 	// Values are the inputs' values by block_id and action_id: text for
 	// text inputs, the chosen option's value for selects.
 	Values map[string]map[string]string `json:"values"`
+	// Checked are the ticked options' values of checkbox groups, by
+	// block_id and action_id.
+	Checked map[string]map[string][]string `json:"checked"`
 }
 
 // viewPayload is a view_submission or view_closed payload.
@@ -47,6 +52,11 @@ func (h *Handler) openView(id string, u slackfake.User) (slackfake.View, error) 
 	for _, v := range h.fake.Views() {
 		if v.ID != id {
 			continue
+		}
+		if isHome(v) {
+			// A Home tab is no modal: it is neither submitted nor
+			// closed, and only its own user sees it (actionView).
+			break
 		}
 		h.mu.Lock()
 		closed := h.closed[id]
@@ -79,7 +89,7 @@ func (h *Handler) submitView(ctx context.Context, req viewRequest) (apiResult, e
 	if err != nil {
 		return apiResult{}, err
 	}
-	doc["state"] = map[string]any{"values": inputValues(v.Raw, req.Values)}
+	doc["state"] = map[string]any{"values": inputValues(v.Raw, req.Values, req.Checked)}
 	p := viewPayload{
 		Type: "view_submission", Team: team(), User: userOf(u), APIAppID: appID,
 		TriggerID: h.newTrigger(u.ID), View: doc, ResponseURLs: []any{},
@@ -163,16 +173,19 @@ func viewDocument(v slackfake.View) (map[string]any, error) {
 	doc["app_id"] = appID
 	doc["bot_id"] = slackfake.BotID
 	doc["app_installed_team_id"] = slackfake.TeamID
-	doc["hash"] = v.ID + ".hash"
+	// views.update changes the hash, and amslack updates a view on the
+	// hash its payload carried (https://docs.slack.dev/reference/methods/views.update).
+	doc["hash"] = cmp.Or(v.Hash, v.ID+".hash")
 	doc["root_view_id"] = v.ID
 	doc["previous_view_id"] = nil
 	return doc, nil
 }
 
-// inputValues builds a view's state.values from what the page sent: an
-// entry for every input block, typed as its element, as Slack sends them;
-// values the page sent for blocks the view lacks are ignored.
-func inputValues(raw json.RawMessage, sent map[string]map[string]string) map[string]map[string]any {
+// inputValues builds a view's state.values from what the page sent, the
+// values of inputs and the ticked options of checkbox groups: an entry for
+// every input block, typed as its element, as Slack sends them; values the
+// page sent for blocks the view lacks, and options it lacks, are ignored.
+func inputValues(raw json.RawMessage, sent map[string]map[string]string, checked map[string]map[string][]string) map[string]map[string]any {
 	out := map[string]map[string]any{}
 	bs, _ := parseBlocks(blocksOf(raw))
 	for _, b := range bs {
@@ -191,6 +204,15 @@ func inputValues(raw json.RawMessage, sent map[string]map[string]string) map[str
 			if opt, ok := el.option(v); given && ok {
 				st["selected_option"] = opt
 			}
+		case "checkboxes":
+			// Slack sends an empty list when none is ticked.
+			opts := []option{}
+			for _, value := range checked[b.BlockID][el.ActionID] {
+				if opt, ok := el.option(value); ok && !slices.ContainsFunc(opts, func(o option) bool { return o.Value == value }) {
+					opts = append(opts, opt)
+				}
+			}
+			st["selected_options"] = opts
 		default:
 			// Slack sends null for an empty text input.
 			st["value"] = nil
@@ -212,4 +234,110 @@ func blocksOf(raw json.RawMessage) json.RawMessage {
 		return nil
 	}
 	return v.Blocks
+}
+
+// viewActionRequest is a click, a choice or Enter in an input inside a
+// modal or the user's App Home on the page.
+type viewActionRequest struct {
+	ViewID   string `json:"view_id"`
+	User     string `json:"user"`
+	BlockID  string `json:"block_id"`
+	ActionID string `json:"action_id"`
+	// Value is the chosen option of a select, or the text of an input
+	// whose block sends its actions (dispatch_action).
+	Value string `json:"value"`
+	// Values and Checked are the modal's inputs, as in viewRequest; Slack
+	// sends them with every action inside a modal.
+	Values  map[string]map[string]string   `json:"values"`
+	Checked map[string]map[string][]string `json:"checked"`
+}
+
+// viewContainer is the container of a block_actions payload from inside a
+// view.
+type viewContainer struct {
+	Type   string `json:"type"`
+	ViewID string `json:"view_id"`
+}
+
+// viewActions is a block_actions payload from inside a modal or a Home
+// tab: Slack sends the view, with the state of its inputs, and neither a
+// message nor a response_url
+// (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload).
+type viewActions struct {
+	Type                string         `json:"type"`
+	Team                teamRef        `json:"team"`
+	User                userRef        `json:"user"`
+	APIAppID            string         `json:"api_app_id"`
+	Container           viewContainer  `json:"container"`
+	TriggerID           string         `json:"trigger_id"`
+	View                map[string]any `json:"view"`
+	Actions             []action       `json:"actions"`
+	IsEnterpriseInstall bool           `json:"is_enterprise_install"`
+}
+
+// viewAction sends the block_actions payload of an action inside a modal
+// or the user's App Home. The modal stays open: amslack answers an action
+// in a modal by updating it (views.update), and one in Home by publishing
+// Home again (views.publish).
+func (h *Handler) viewAction(ctx context.Context, req viewActionRequest) (apiResult, error) {
+	u, ok := h.user(req.User)
+	if !ok {
+		return apiResult{}, fmt.Errorf("%w: unknown user %q", errRequest, req.User)
+	}
+	if req.ViewID == "" || req.ActionID == "" {
+		return apiResult{}, fmt.Errorf("%w: view_id and action_id are required", errRequest)
+	}
+	v, err := h.actionView(req.ViewID, u)
+	if err != nil {
+		return apiResult{}, err
+	}
+	el, ok := findElement(blocksOf(v.Raw), req.BlockID, req.ActionID)
+	if !ok {
+		return apiResult{}, fmt.Errorf("%w: no element %q in block %q of view %s", errNotFound, req.ActionID, req.BlockID, v.ID)
+	}
+	a, err := h.actionOf(el, req.BlockID, req.Value)
+	if err != nil {
+		return apiResult{}, err
+	}
+	doc, err := viewDocument(v)
+	if err != nil {
+		return apiResult{}, err
+	}
+	values := map[string]map[string]any{}
+	if !isHome(v) {
+		values = inputValues(v.Raw, req.Values, req.Checked)
+	}
+	doc["state"] = map[string]any{"values": values}
+	p := viewActions{
+		Type: "block_actions", Team: team(), User: userOf(u), APIAppID: appID,
+		Container: viewContainer{Type: "view", ViewID: v.ID},
+		TriggerID: h.newTrigger(u.ID), View: doc, Actions: []action{a},
+	}
+	status, body, err := h.deliver(ctx, p)
+	if err != nil {
+		return apiResult{}, err
+	}
+	h.logger.Info("Preview view action delivered", "view_id", v.ID, "action_id", req.ActionID, "user", u.ID, "status", status)
+	return apiResult{Status: status, Body: body}, nil
+}
+
+// actionView returns the view with id in which u acts: u's own App Home,
+// or a modal open for u.
+func (h *Handler) actionView(id string, u slackfake.User) (slackfake.View, error) {
+	if h.fake == nil || h.interactions == nil {
+		return slackfake.View{}, errors.New("the preview has no fake Slack or no interaction handler")
+	}
+	if home, ok := h.fake.Home(u.ID); ok && home.ID == id {
+		return home, nil
+	}
+	return h.openView(id, u)
+}
+
+// isHome reports whether v is a Home tab that views.publish recorded
+// rather than a modal; the fake keeps both.
+func isHome(v slackfake.View) bool {
+	var doc struct {
+		Type string `json:"type"`
+	}
+	return json.Unmarshal(v.Raw, &doc) == nil && doc.Type == "home"
 }

@@ -11,6 +11,10 @@
   let state = null;           // the last answer of /preview/api/state
   let userID = params.get("user") || "";
   const openThreads = new Set(); // "channel ts" of expanded threads
+  // showHome is set while the user's App Home is shown instead of the
+  // channels; homeAsked is the user whose Home was last opened.
+  let showHome = params.get("tab") === "home";
+  let homeAsked = "";
   let renders = 0;
   let loading = false;
   let reloadAgain = false;
@@ -39,6 +43,13 @@
     return u ? u.name : id;
   };
 
+  // permalink reads a Slack message permalink,
+  // https://<domain>.slack.com/archives/<channel>/p<ts without its dot>.
+  function permalink(url) {
+    const m = /^https:\/\/[a-z0-9-]+\.slack\.com\/archives\/([A-Z0-9]+)\/p(\d+)(\d{6})$/.exec(url);
+    return m ? { channel: m[1], ts: m[2] + "." + m[3] } : null;
+  }
+
   // token renders the inside of one of Slack's <…> tokens.
   function token(inner) {
     const bar = inner.indexOf("|");
@@ -62,6 +73,11 @@
       return escapeHTML(label || cmd);
     }
     const url = unescapeSlack(target);
+    const jump = permalink(url);
+    if (jump) {
+      // A link to a message of the fake Slack shows that message here.
+      return `<a href="#" class="jump" data-jump-channel="${escapeHTML(jump.channel)}" data-jump-ts="${escapeHTML(jump.ts)}">${escapeHTML(label || url)}</a>`;
+    }
     if (/^(https?:|mailto:)/i.test(url)) {
       return `<a href="${escapeHTML(url)}" target="_blank" rel="noopener noreferrer">${escapeHTML(label || url)}</a>`;
     }
@@ -179,6 +195,8 @@
       if (userID !== asked) { reloadAgain = true; return; }
       state = got;
       userID = state.user.id;
+      // Opened with ?tab=home: Home opens once the user is known.
+      if (showHome && homeAsked !== userID) openHome();
       render();
     } catch (err) {
       showStatus("Cannot read the preview state: " + err.message, false);
@@ -224,18 +242,27 @@
     });
   }
 
-  // act sends a click on an element of a message (ctx: channel, ts,
-  // blockID, ephemeral) to amslack.
+  // act sends a click on an element to amslack: on a message (ctx:
+  // channel, ts, blockID, ephemeral), or inside a modal or App Home (ctx:
+  // viewID, blockID, and form, the modal's inputs, which Slack sends with
+  // every action in a modal). value is a select's choice, or the text of an
+  // input that sends its actions.
   async function act(ctx, elem, value, control) {
     if (elem.confirm && !(await confirmDialog(elem.confirm))) return false;
-    const body = {
+    let path = "/preview/api/click";
+    let body = {
       channel: ctx.channel, ts: ctx.ts, block_id: ctx.blockID, action_id: elem.action_id,
       user: userID, ephemeral: !!ctx.ephemeral,
     };
     if (value !== undefined) body.selected_option = { value };
+    if (ctx.viewID) {
+      path = "/preview/api/view-action";
+      body = { view_id: ctx.viewID, user: userID, block_id: ctx.blockID, action_id: elem.action_id, ...formValues(ctx.form) };
+      if (value !== undefined) body.value = value;
+    }
     if (control) control.classList.add("busy");
     try {
-      const { status, data } = await post("/preview/api/click", body);
+      const { status, data } = await post(path, body);
       const what = elem.action_id + (value !== undefined ? " = " + value : "");
       if (status >= 200 && status < 300) {
         showStatus(`Sent ${what} as ${userName(userID)}; amslack answered ${status}.`, true);
@@ -335,7 +362,7 @@
       case "markdown":
         return h("div", { ...attrs, html: mrkdwn(b.text) });
       case "input":
-        return input(b, attrs);
+        return input(b, attrs, c);
       default:
         return h("div", { ...attrs, class: "block b-unsupported" }, `[${b.type} block]`);
     }
@@ -426,7 +453,7 @@
 
   // ---- modals -------------------------------------------------------------
 
-  function input(b, attrs) {
+  function input(b, attrs, ctx) {
     const e = b.element || {};
     const id = `in-${b.block_id}-${e.action_id}`;
     const common = {
@@ -434,7 +461,12 @@
       required: !b.optional, placeholder: plain(e.placeholder) || null,
     };
     let control;
-    if (e.type === "static_select" || e.type === "radio_buttons") {
+    if (e.type === "checkboxes") {
+      control = h("div", { id, class: "checkboxes", "data-block-id": b.block_id, "data-action-id": e.action_id, "data-type": "checkboxes" },
+        (e.options || []).map((o) => h("label", { class: "checkbox" },
+          h("input", { type: "checkbox", value: o.value, checked: (e.initial_options || []).some((i) => i.value === o.value) }),
+          h("span", { html: text(o.text) }))));
+    } else if (e.type === "static_select" || e.type === "radio_buttons") {
       control = h("select", { ...common, class: "input select" },
         h("option", { value: "" }, plain(e.placeholder) || "Select an item"), options(e));
       if (e.initial_option) control.value = e.initial_option.value;
@@ -444,6 +476,17 @@
     } else {
       control = h("input", { ...common, type: e.type === "number_input" ? "number" : "text", maxlength: e.max_length || null });
       control.value = e.initial_value || "";
+      // An input block with dispatch_action sends block_actions when Enter
+      // is pressed in it, the default trigger
+      // (https://docs.slack.dev/reference/block-kit/composition-objects/dispatch-action-configuration-object).
+      const triggers = (e.dispatch_action_config || {}).trigger_actions_on || ["on_enter_pressed"];
+      if (b.dispatch_action && ctx.viewID && triggers.includes("on_enter_pressed")) {
+        control.addEventListener("keydown", (ev) => {
+          if (ev.key !== "Enter") return;
+          ev.preventDefault();
+          act({ ...ctx, blockID: b.block_id }, e, control.value, control);
+        });
+      }
     }
     return h("div", attrs,
       h("label", { for: id, class: "input-label" }, plain(b.label), b.optional ? h("span", { class: "optional" }, " (optional)") : null),
@@ -452,12 +495,48 @@
       h("div", { class: "field-error", "data-role": "field-error", hidden: true }));
   }
 
+  // formValues reads a modal's inputs as the preview API takes them: the
+  // values by block and action id, and the ticked options of checkboxes.
+  function formValues(form) {
+    const values = {};
+    const checked = {};
+    if (!form) return { values, checked };
+    for (const c of form.querySelectorAll("[data-block-id][data-action-id]")) {
+      if (!c.closest(".b-input")) continue;
+      const { blockId, actionId } = c.dataset;
+      if (c.dataset.type === "checkboxes") {
+        (checked[blockId] = checked[blockId] || {})[actionId] = [...c.querySelectorAll("input:checked")].map((i) => i.value);
+      } else {
+        (values[blockId] = values[blockId] || {})[actionId] = c.value;
+      }
+    }
+    return { values, checked };
+  }
+
+  // keepValues copies what was typed and ticked in the inputs of one form
+  // to those of another with the same block and action ids, as Slack keeps
+  // them across views.update.
+  function keepValues(from, to) {
+    const { values, checked } = formValues(from);
+    for (const c of to.querySelectorAll("[data-block-id][data-action-id]")) {
+      if (!c.closest(".b-input")) continue;
+      const { blockId, actionId } = c.dataset;
+      if (c.dataset.type === "checkboxes") {
+        const ticked = (checked[blockId] || {})[actionId];
+        if (ticked) for (const i of c.querySelectorAll("input")) i.checked = ticked.includes(i.value);
+      } else if (values[blockId] && actionId in values[blockId]) {
+        c.value = values[blockId][actionId];
+      }
+    }
+  }
+
   function modal(v) {
     const view = v.view || {};
-    const form = h("form", { class: "modal-body", novalidate: true }, (view.blocks || []).map((b) => block(b, { channel: "", ts: "" })));
+    const form = h("form", { class: "modal-body", novalidate: true });
+    form.append(...(view.blocks || []).map((b) => block(b, { viewID: v.id, form })));
     const close = () => closeModal(v.id);
-    const el = h("div", { class: "modal-backdrop", "data-view-id": v.id },
-      h("div", { class: "modal", role: "dialog", "aria-modal": "true", "data-view-id": v.id, "data-callback-id": view.callback_id || null },
+    const el = h("div", { class: "modal-backdrop", "data-view-id": v.id, "data-hash": v.hash || "" },
+      h("div", { class: "modal", role: "dialog", "aria-modal": "true", "data-view-id": v.id, "data-hash": v.hash || "", "data-callback-id": view.callback_id || null },
         h("div", { class: "modal-header" },
           h("h2", {}, plain(view.title)),
           h("button", { type: "button", class: "modal-x", "aria-label": "Close", onclick: close }, "×")),
@@ -472,12 +551,8 @@
   async function submitModal(id, form) {
     for (const err of form.querySelectorAll("[data-role=field-error]")) { err.hidden = true; err.textContent = ""; }
     if (!form.reportValidity()) return;
-    const values = {};
-    for (const c of form.querySelectorAll("[data-block-id][data-action-id]")) {
-      (values[c.dataset.blockId] = values[c.dataset.blockId] || {})[c.dataset.actionId] = c.value;
-    }
     try {
-      const { status, data } = await post("/preview/api/view-submit", { view_id: id, user: userID, values });
+      const { status, data } = await post("/preview/api/view-submit", { view_id: id, user: userID, ...formValues(form) });
       if (data.errors) {
         for (const [blockID, msg] of Object.entries(data.errors)) {
           const err = form.querySelector(`.block[data-block-id="${CSS.escape(blockID)}"] [data-role=field-error]`);
@@ -502,14 +577,25 @@
     load();
   }
 
-  // renderModals adds the modals that opened and removes those that closed,
-  // leaving open ones alone so that typed text survives a refresh.
+  // renderModals adds the modals that opened, removes those that closed
+  // and renders again those that amslack updated (views.update), leaving
+  // the others alone so that typed text survives a refresh. An updated
+  // modal keeps what was typed in its inputs, and the focus.
   function renderModals() {
     const host = $("#modals");
     const want = new Map(state.views.map((v) => [v.id, v]));
     for (const el of [...host.children]) {
-      if (!want.has(el.dataset.viewId)) el.remove();
-      else want.delete(el.dataset.viewId);
+      const v = want.get(el.dataset.viewId);
+      want.delete(el.dataset.viewId);
+      if (!v) { el.remove(); continue; }
+      if ((v.hash || "") === el.dataset.hash) continue;
+      const fresh = modal(v);
+      const active = document.activeElement;
+      const focused = active && el.contains(active) && active.dataset.blockId
+        ? `[data-block-id="${CSS.escape(active.dataset.blockId)}"][data-action-id="${CSS.escape(active.dataset.actionId || "")}"]` : "";
+      keepValues(el.querySelector("form"), fresh.querySelector("form"));
+      el.replaceWith(fresh);
+      if (focused) fresh.querySelector(focused)?.focus();
     }
     for (const v of want.values()) host.append(modal(v));
   }
@@ -548,7 +634,12 @@
   function renderChannels() {
     const main = $("#channels");
     $("#channel-list").replaceChildren(...state.channels.map((c) =>
-      h("li", {}, h("a", { href: "#channel-" + c.id }, h("span", { class: "hash" }, "#"), c.id))));
+      h("li", {}, h("a", { href: "#channel-" + c.id, onclick: () => openChannels() }, h("span", { class: "hash" }, "#"), c.id))));
+    $("#home-open").classList.toggle("active", showHome);
+    if (showHome) {
+      main.replaceChildren(home());
+      return;
+    }
     if (state.channels.length === 0) {
       main.replaceChildren(h("p", { class: "empty" }, "No messages yet. Send an example alert, or point Alertmanager at amslack."));
       return;
@@ -557,6 +648,66 @@
       h("section", { class: "channel", id: "channel-" + c.id, "data-channel": c.id },
         h("h2", { class: "channel-name" }, h("span", { class: "hash" }, "#"), c.id),
         h("div", { class: "timeline" }, timeline(c.messages, c.ephemerals, c.id, false)))));
+  }
+
+  // ---- App Home -----------------------------------------------------------
+
+  // home renders the user's App Home as amslack published it.
+  function home() {
+    const v = state.home;
+    const head = h("div", { class: "home-head" },
+      h("div", { class: "avatar", "aria-hidden": "true" }, "am"),
+      h("h2", { class: "channel-name" }, "amslack"),
+      h("span", { class: "home-tab" }, "Home"));
+    if (!state.home_enabled) {
+      return h("section", { class: "home", "data-role": "home-empty" }, head,
+        h("p", { class: "empty" }, "App Home needs amslack's Events API handler, which this preview was not given."));
+    }
+    // Just switched users: the state read so far is the previous user's.
+    if (!v || state.user.id !== userID) {
+      return h("section", { class: "home", "data-role": "home-empty" }, head,
+        h("p", { class: "empty" }, "Waiting for amslack to publish your Home (app_home_opened → views.publish)…"));
+    }
+    return h("section", { class: "home", "data-role": "home", "data-view-id": v.id }, head,
+      blocks((v.view || {}).blocks, { viewID: v.id }));
+  }
+
+  // openHome shows the user's App Home and tells amslack that the user
+  // opened it, as Slack does each time (app_home_opened).
+  async function openHome() {
+    showHome = true;
+    setTab("home");
+    if (state) render();
+    homeAsked = userID;
+    try {
+      const { status, data } = await post("/preview/api/home-open", { user: userID });
+      if (status < 200 || status >= 300) showStatus(`Opening App Home failed: ${data.error || data.body || "HTTP " + status}`, false);
+    } catch (err) {
+      showStatus("Opening App Home failed: " + err.message, false);
+    }
+  }
+
+  function openChannels() {
+    if (!showHome) return;
+    showHome = false;
+    setTab("");
+    render();
+  }
+
+  function setTab(tab) {
+    const url = new URL(location.href);
+    if (tab) url.searchParams.set("tab", tab); else url.searchParams.delete("tab");
+    history.replaceState(null, "", url);
+  }
+
+  // jump shows the message a permalink names.
+  function jump(channel, ts) {
+    openChannels();
+    const m = document.querySelector(`.message[data-channel="${CSS.escape(channel)}"][data-ts="${CSS.escape(ts)}"]`);
+    if (!m) { showStatus(`No message ${ts} in ${channel}.`, false); return; }
+    m.scrollIntoView({ block: "center" });
+    m.classList.add("highlight");
+    setTimeout(() => m.classList.remove("highlight"), 2000);
   }
 
   function render() {
@@ -584,7 +735,16 @@
       const url = new URL(location.href);
       url.searchParams.set("user", userID);
       history.replaceState(null, "", url);
+      // Another user looking at Home opens their own.
+      if (showHome) openHome();
       load();
+    });
+    $("#home-open").addEventListener("click", () => openHome());
+    document.addEventListener("click", (ev) => {
+      const a = ev.target.closest && ev.target.closest("a[data-jump-ts]");
+      if (!a) return;
+      ev.preventDefault();
+      jump(a.dataset.jumpChannel, a.dataset.jumpTs);
     });
     connect();
     load();

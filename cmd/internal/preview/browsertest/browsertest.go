@@ -1,9 +1,14 @@
 // Package browsertest starts headless Chromium for the tests that drive the
-// local preview page in a real browser.
+// local preview page in a real browser, and checks the screenshots they
+// take for the README.
 package browsertest
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"testing"
@@ -72,4 +77,45 @@ func ArtifactDir(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// ScreenshotSizeTolerance is how far, as a fraction, a committed
+// screenshot's file size may be from a fresh one's. Between runs only the
+// times shown change, which moves the size of a PNG of some 100 KB by well
+// under 1 %; a line more or less changes the height, and a button or a
+// reworded block the size by several per cent.
+const ScreenshotSizeTolerance = 0.10
+
+// CheckScreenshot compares the committed screenshot at committed with
+// fresh, a new one of the same page saved at freshPath: a page that has
+// changed since the committed one was taken renders at another size. With
+// update it writes fresh to committed instead. refresh is the command
+// that refreshes it, for the failure message.
+func CheckScreenshot(t testing.TB, committed string, fresh []byte, freshPath, refresh string, update bool) {
+	t.Helper()
+	if update {
+		if err := os.WriteFile(committed, fresh, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s; look at it before committing", committed)
+		return
+	}
+	old, err := os.ReadFile(committed)
+	if err != nil {
+		t.Fatalf("the committed screenshot: %v; create it with: %s", err, refresh)
+	}
+	size := func(b []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(b)) }
+	got, err := size(fresh)
+	if err != nil {
+		t.Fatalf("fresh screenshot: %v", err)
+	}
+	want, err := size(old)
+	if err != nil {
+		t.Fatalf("%s: %v; refresh it with: %s", committed, err, refresh)
+	}
+	ratio := float64(len(fresh)) / float64(len(old))
+	if got.Width != want.Width || got.Height != want.Height || math.Abs(ratio-1) > ScreenshotSizeTolerance {
+		t.Errorf("%s is stale: it is %d×%d px and %d bytes, the page now renders %d×%d px and %d bytes (%+.0f%%, tolerance ±%.0f%%; fresh picture: %s). Look at the fresh picture, then refresh it with: %s",
+			committed, want.Width, want.Height, len(old), got.Width, got.Height, len(fresh), (ratio-1)*100, ScreenshotSizeTolerance*100, freshPath, refresh)
+	}
 }
