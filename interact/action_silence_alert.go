@@ -106,50 +106,24 @@ func (b silenceAlertAction) Perform(ctx context.Context, h *Handler, c click, g 
 	prev := g.State.SilencedAlerts[fp].SilenceID
 	now := h.now()
 	until := now.Add(d)
-	id, err := h.createSilence(ctx, amclient.Silence{
+	o := h.recordSilence(ctx, c, g.Key, amclient.Silence{
 		ID: prev, Matchers: ms, StartsAt: now, EndsAt: until, CreatedBy: createdBy(c.user),
 		Comment: "Silenced from Slack: " + h.link(c) + "\nOne alert of the group: " + labels,
+	}, func(st *alertgroup.State, m alertgroup.Mark) string {
+		old := st.SilencedAlerts[fp].SilenceID
+		if st.SilencedAlerts == nil {
+			st.SilencedAlerts = map[string]alertgroup.Mark{}
+		}
+		st.SilencedAlerts[fp] = m
+		return old
 	})
-	if err != nil {
-		return failed(err, render.SilenceCreateFailedReply(err))
-	}
-	var replaced string
-	_, err = h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
-		if !found {
-			return errNotTracked
-		}
-		replaced = ""
-		if old, ok := sg.State.SilencedAlerts[fp]; ok && old.SilenceID != "" && old.SilenceID != id {
-			replaced = old.SilenceID
-		}
-		if sg.State.SilencedAlerts == nil {
-			sg.State.SilencedAlerts = map[string]alertgroup.Mark{}
-		}
-		sg.State.SilencedAlerts[fp] = alertgroup.Mark{By: c.user, At: now, Until: until, SilenceID: id}
-		return nil
-	})
-	if err != nil {
-		// Do not leave a silence behind that the message does not show.
-		if id != prev {
-			if xerr := h.expireSilence(ctx, id); xerr != nil {
-				h.logger.Error("cannot roll back silence", "silence_id", id, "err", xerr)
-			}
-		}
-		return outcome{err: err, result: err.Error(), silenceID: id, text: render.SilenceRecordFailedReply(err)}
-	}
-	if replaced != "" {
-		// Someone silenced the same alert at the same time; one silence
-		// is enough.
-		if err := h.expireSilence(ctx, replaced); err != nil {
-			h.logger.Warn("cannot expire replaced silence", "silence_id", replaced, "err", err)
-		}
+	if o.err != nil {
+		return o
 	}
 	h.refresh(ctx, g.Key, g.Route, render.AlertSilencedNote(c.user, d, name, labels))
-	return outcome{
-		text:      render.AlertSilencedReply(name, d, byDefault, until, id),
-		result:    fmt.Sprintf("alert %s silenced until %s", fp, until.UTC().Format(time.RFC3339)),
-		silenceID: id,
-	}
+	o.text = render.AlertSilencedReply(name, d, byDefault, until, o.silenceID)
+	o.result = fmt.Sprintf("alert %s silenced until %s", fp, until.UTC().Format(time.RFC3339))
+	return o
 }
 
 func (silenceAlertAction) Undoes() []string { return nil }

@@ -220,16 +220,7 @@ const maxMatchersNote = 1000
 func matchersText(ms []amclient.Matcher) string {
 	parts := make([]string, len(ms))
 	for i, m := range ms {
-		t := labels.MatchEqual
-		switch {
-		case m.IsRegex && m.IsEqual:
-			t = labels.MatchRegexp
-		case m.IsRegex:
-			t = labels.MatchNotRegexp
-		case !m.IsEqual:
-			t = labels.MatchNotEqual
-		}
-		parts[i] = (&labels.Matcher{Type: t, Name: m.Name, Value: m.Value}).String()
+		parts[i] = (&labels.Matcher{Type: m.Type(), Name: m.Name, Value: m.Value}).String()
 	}
 	s := strings.Join(parts, ", ")
 	if r := []rune(s); len(r) > maxMatchersNote {
@@ -265,6 +256,46 @@ func (h *Handler) expireSilence(ctx context.Context, id string) error {
 	return nil
 }
 
+// recordSilence creates the silence s, or replaces s.ID, and records it in
+// the state of the group key with put, which stores the silence's mark
+// where it belongs and returns the id of the silence it found there. It
+// expires the new silence again when it cannot record it. When put finds
+// another silence, which someone made for the same alerts at the same
+// time, it expires that one: one silence is enough. The outcome names the
+// silence; the caller adds what to tell the clicker.
+func (h *Handler) recordSilence(ctx context.Context, c click, key alertgroup.Key, s amclient.Silence, put func(st *alertgroup.State, m alertgroup.Mark) (old string)) outcome {
+	id, err := h.createSilence(ctx, s)
+	if err != nil {
+		return failed(err, render.SilenceCreateFailedReply(err))
+	}
+	var replaced string
+	_, err = h.groups.Update(ctx, key, func(sg *alertgroup.Group, found bool) error {
+		if !found {
+			return errNotTracked
+		}
+		replaced = ""
+		if old := put(&sg.State, alertgroup.Mark{By: c.user, At: s.StartsAt, Until: s.EndsAt, SilenceID: id}); old != id {
+			replaced = old
+		}
+		return nil
+	})
+	if err != nil {
+		// Do not leave a silence behind that the message does not show.
+		if id != s.ID {
+			if xerr := h.expireSilence(ctx, id); xerr != nil {
+				h.logger.Error("cannot roll back silence", "silence_id", id, "err", xerr)
+			}
+		}
+		return outcome{err: err, result: err.Error(), silenceID: id, text: render.SilenceRecordFailedReply(err)}
+	}
+	if replaced != "" {
+		if err := h.expireSilence(ctx, replaced); err != nil {
+			h.logger.Warn("cannot expire replaced silence", "silence_id", replaced, "err", err)
+		}
+	}
+	return outcome{silenceID: id}
+}
+
 func (h *Handler) refresh(ctx context.Context, key alertgroup.Key, route string, notes ...string) {
 	if h.refresher == nil {
 		return
@@ -289,59 +320,21 @@ func (h *Handler) silence(ctx context.Context, c click, g alertgroup.Group) outc
 	if err != nil {
 		return failed(err, render.SilenceRefusedReply(err))
 	}
-	var prev string
-	if m := g.State.Silenced; m != nil {
-		prev = m.SilenceID
-	}
 	comment := "Silenced from Slack: " + h.link(c)
 	if c.comment != "" {
 		comment += "\n" + c.comment
 	}
 	now := h.now()
 	until := now.Add(d)
-	id, err := h.createSilence(ctx, amclient.Silence{
-		ID: prev, Matchers: ms, StartsAt: now, EndsAt: until, CreatedBy: createdBy(c.user), Comment: comment,
-	})
-	if err != nil {
-		return failed(err, render.SilenceCreateFailedReply(err))
-	}
-	var replaced string
-	_, err = h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
-		if !found {
-			return errNotTracked
-		}
-		replaced = ""
-		if old := sg.State.Silenced; old != nil && old.SilenceID != "" && old.SilenceID != id {
-			replaced = old.SilenceID
-		}
-		sg.State.Silenced = &alertgroup.Mark{By: c.user, At: now, Until: until, SilenceID: id}
-		return nil
-	})
-	if err != nil {
-		// Do not leave a silence behind that the message does not show.
-		if id != prev {
-			if xerr := h.expireSilence(ctx, id); xerr != nil {
-				h.logger.Error("cannot roll back silence", "silence_id", id, "err", xerr)
-			}
-		}
-		return outcome{err: err, result: err.Error(), silenceID: id,
-			text: render.SilenceRecordFailedReply(err)}
-	}
-	if replaced != "" {
-		// Someone silenced the group at the same time; one silence is
-		// enough.
-		if err := h.expireSilence(ctx, replaced); err != nil {
-			h.logger.Warn("cannot expire replaced silence", "silence_id", replaced, "err", err)
-		}
+	o := h.silenceGroupUntil(ctx, c, g, ms, now, until, comment)
+	if o.err != nil {
+		return o
 	}
 	// The note says what was silenced: the matchers come from the group's
 	// labels, which may be narrower or wider than what people expect.
 	h.refresh(ctx, g.Key, g.Route, render.SilencedNote(c.user, d, until, matchersText(ms)))
-	return outcome{
-		text:      render.SilencedReply(d, until, id),
-		result:    "silenced until " + until.UTC().Format(time.RFC3339),
-		silenceID: id,
-	}
+	o.text = render.SilencedReply(d, until, o.silenceID)
+	return o
 }
 
 func (h *Handler) openSilenceDialog(ctx context.Context, c click) outcome {

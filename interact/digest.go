@@ -279,21 +279,12 @@ func coveredGroup(s amclient.ListedSilence, groups []alertgroup.Group) (alertgro
 	return alertgroup.Group{}, false
 }
 
-// silenceLabelMatchers converts the matchers of a listed silence, which may
-// be regular expressions and negations.
+// silenceLabelMatchers converts the matchers of a silence in Alertmanager's
+// API form, which may be regular expressions and negations, to parsed ones.
 func silenceLabelMatchers(ms []amclient.Matcher) (labels.Matchers, error) {
 	out := make(labels.Matchers, 0, len(ms))
 	for _, m := range ms {
-		t := labels.MatchEqual
-		switch {
-		case m.IsRegex && m.IsEqual:
-			t = labels.MatchRegexp
-		case m.IsRegex:
-			t = labels.MatchNotRegexp
-		case !m.IsEqual:
-			t = labels.MatchNotEqual
-		}
-		lm, err := labels.NewMatcher(t, m.Name, m.Value)
+		lm, err := labels.NewMatcher(m.Type(), m.Name, m.Value)
 		if err != nil {
 			return nil, err
 		}

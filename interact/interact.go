@@ -622,7 +622,7 @@ func (h *Handler) Dispatch(ctx context.Context, cb slack.InteractionCallback) *s
 			return nil
 		}
 		for _, c := range clicksFrom(cb) {
-			h.enqueue(onThreadParent(c, cb))
+			h.enqueue(onThreadParent(c, cb), h.process)
 		}
 	case slack.InteractionTypeViewSubmission:
 		if cb.View.CallbackID == previewViewID {
@@ -637,14 +637,17 @@ func (h *Handler) Dispatch(ctx context.Context, cb slack.InteractionCallback) *s
 			// keep the dialog open with the messages shown.
 			return slack.NewErrorsViewSubmissionResponse(fieldErrs)
 		}
-		h.enqueue(c)
+		h.enqueue(c, h.process)
 	default:
 		h.logger.Debug("ignoring interaction", "type", string(cb.Type))
 	}
 	return nil
 }
 
-func (h *Handler) enqueue(c click) {
+// enqueue queues perform for click c on the worker queue. A duplicate of
+// a click seen before is recorded and answered instead, and a click that
+// finds the queue full is refused with a reply to the clicker.
+func (h *Handler) enqueue(c click, perform func(context.Context, click)) {
 	if first, dup := h.duplicate(c); dup {
 		h.record(c, DecisionDuplicate, "", "", "")
 		// The same payload delivered twice shares its response_url with
@@ -655,7 +658,7 @@ func (h *Handler) enqueue(c click) {
 		return
 	}
 	select {
-	case h.queue <- func(ctx context.Context) { h.process(ctx, c) }:
+	case h.queue <- func(ctx context.Context) { perform(ctx, c) }:
 	default:
 		h.record(c, DecisionOverloaded, "queue full", "", "")
 		// Let the same click through when the user tries again.

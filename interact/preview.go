@@ -370,7 +370,7 @@ func (h *Handler) openPreview(ctx context.Context, c click, g alertgroup.Group, 
 	}
 	in := previewInput{end: defaultPreviewEnd}
 	if ms, err := h.silenceMatchersFor(g); err == nil {
-		if lms, err := amclientMatchers(ms); err == nil {
+		if lms, err := silenceLabelMatchers(ms); err == nil {
 			in.matchers = matchersString(lms)
 		}
 	}
@@ -396,28 +396,6 @@ func (h *Handler) openPreviewView(ctx context.Context, triggerID, user string, m
 		return failed(fmt.Errorf("views.open: %w", err), "Slack did not open the silence preview, perhaps because amslack was slow to answer. Try again.")
 	}
 	return outcome{result: "preview opened"}
-}
-
-// amclientMatchers converts Alertmanager API matchers to parsed ones.
-func amclientMatchers(ms []amclient.Matcher) (labels.Matchers, error) {
-	out := make(labels.Matchers, 0, len(ms))
-	for _, m := range ms {
-		t := labels.MatchEqual
-		switch {
-		case m.IsRegex && m.IsEqual:
-			t = labels.MatchRegexp
-		case m.IsRegex:
-			t = labels.MatchNotRegexp
-		case !m.IsEqual:
-			t = labels.MatchNotEqual
-		}
-		lm, err := labels.NewMatcher(t, m.Name, m.Value)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, lm)
-	}
-	return out, nil
 }
 
 // dispatchPreviewAction takes block_actions from inside a preview: Enter

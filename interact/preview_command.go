@@ -46,7 +46,7 @@ func (h *Handler) unsilenceByID(ctx context.Context, c click, id string) string 
 	case s.State == amclient.SilenceExpired:
 		return fail("already expired", render.SilenceAlreadyExpiredReply(id))
 	}
-	ms, err := amclientMatchers(s.Matchers)
+	ms, err := silenceLabelMatchers(s.Matchers)
 	if err != nil {
 		return fail("unreadable matchers", render.Mrkdwnf("amslack cannot read the matchers of silence %s: %v. Nothing was done.", id, err))
 	}

@@ -64,32 +64,12 @@ func (h *Handler) dispatchPreviewSubmission(cb slack.InteractionCallback) *slack
 		responseURL: meta.ResponseURL,
 		viewID:      cb.View.ID,
 	}
-	h.enqueueWork(c, func(ctx context.Context) (string, bool) { return h.submitPreview(ctx, c, sub) })
-	return nil
-}
-
-// enqueueWork queues perform for click c, de-duplicated and answered as
-// enqueue does with the built-in actions: perform returns what to tell the
-// clicker and whether it succeeded.
-func (h *Handler) enqueueWork(c click, perform func(ctx context.Context) (string, bool)) {
-	if first, dup := h.duplicate(c); dup {
-		h.record(c, DecisionDuplicate, "", "", "")
-		if c.responseURL != first.responseURL {
-			h.notify(c.responseURL, render.DuplicateClick(first.at, first.done))
-		}
-		return
-	}
-	select {
-	case h.queue <- func(ctx context.Context) {
-		text, ok := perform(ctx)
+	h.enqueue(c, func(ctx context.Context, c click) {
+		text, ok := h.submitPreview(ctx, c, sub)
 		h.settle(c, ok)
 		h.respond(ctx, c.responseURL, text)
-	}:
-	default:
-		h.record(c, DecisionOverloaded, "queue full", "", "")
-		h.forget(c)
-		h.notify(c.responseURL, "amslack is overloaded, try again in a moment.")
-	}
+	})
+	return nil
 }
 
 // submitPreview checks the submitted silence against the silence rule and
@@ -239,78 +219,48 @@ func noteDuration(d time.Duration) time.Duration {
 
 // silenceGroupUntil silences the whole group g with the matchers ms from
 // now until until, replacing the silence amslack made for it before, and
-// records it as the group's silence. It expires the new silence again when
-// it cannot record it, and the replaced one when another click replaced
-// it meanwhile. The caller refreshes the message.
+// records it as the group's silence. The caller refreshes the message.
 func (h *Handler) silenceGroupUntil(ctx context.Context, c click, g alertgroup.Group, ms []amclient.Matcher, now, until time.Time, comment string) outcome {
 	var prev string
 	if m := g.State.Silenced; m != nil {
 		prev = m.SilenceID
 	}
-	id, err := h.createSilence(ctx, amclient.Silence{
+	o := h.recordSilence(ctx, c, g.Key, amclient.Silence{
 		ID: prev, Matchers: ms, StartsAt: now, EndsAt: until, CreatedBy: createdBy(c.user), Comment: comment,
+	}, func(st *alertgroup.State, m alertgroup.Mark) string {
+		var old string
+		if st.Silenced != nil {
+			old = st.Silenced.SilenceID
+		}
+		st.Silenced = &m
+		return old
 	})
-	if err != nil {
-		return failed(err, render.SilenceCreateFailedReply(err))
+	if o.err == nil {
+		o.result = "silenced until " + until.UTC().Format(time.RFC3339)
 	}
-	var replaced string
-	_, err = h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
-		if !found {
-			return errNotTracked
-		}
-		replaced = ""
-		if old := sg.State.Silenced; old != nil && old.SilenceID != "" && old.SilenceID != id {
-			replaced = old.SilenceID
-		}
-		sg.State.Silenced = &alertgroup.Mark{By: c.user, At: now, Until: until, SilenceID: id}
-		return nil
-	})
-	if err != nil {
-		// Do not leave a silence behind that the message does not show.
-		if id != prev {
-			if xerr := h.expireSilence(ctx, id); xerr != nil {
-				h.logger.Error("cannot roll back silence", "silence_id", id, "err", xerr)
-			}
-		}
-		return outcome{err: err, result: err.Error(), silenceID: id, text: render.SilenceRecordFailedReply(err)}
-	}
-	if replaced != "" {
-		if err := h.expireSilence(ctx, replaced); err != nil {
-			h.logger.Warn("cannot expire replaced silence", "silence_id", replaced, "err", err)
-		}
-	}
-	return outcome{silenceID: id, result: "silenced until " + until.UTC().Format(time.RFC3339)}
+	return o
 }
 
 // silenceAlertsUntil silences some of g's alerts, those of the
 // fingerprints fps, with one new silence of the matchers ms, and records it
-// as the silence of each of them. The caller refreshes the message.
+// as the silence of each of them; the silences they had before stay. The
+// caller refreshes the message.
 func (h *Handler) silenceAlertsUntil(ctx context.Context, c click, g alertgroup.Group, fps []string, ms []amclient.Matcher, now, until time.Time, comment string) outcome {
-	id, err := h.silences.CreateSilence(ctx, amclient.Silence{
+	o := h.recordSilence(ctx, c, g.Key, amclient.Silence{
 		Matchers: ms, StartsAt: now, EndsAt: until, CreatedBy: createdBy(c.user), Comment: comment,
-	})
-	if err != nil {
-		return failed(err, render.SilenceCreateFailedReply(err))
-	}
-	_, err = h.groups.Update(ctx, g.Key, func(sg *alertgroup.Group, found bool) error {
-		if !found {
-			return errNotTracked
-		}
-		marks := maps.Clone(sg.State.SilencedAlerts)
+	}, func(st *alertgroup.State, m alertgroup.Mark) string {
+		marks := maps.Clone(st.SilencedAlerts)
 		if marks == nil {
 			marks = map[string]alertgroup.Mark{}
 		}
 		for _, fp := range fps {
-			marks[fp] = alertgroup.Mark{By: c.user, At: now, Until: until, SilenceID: id}
+			marks[fp] = m
 		}
-		sg.State.SilencedAlerts = marks
-		return nil
+		st.SilencedAlerts = marks
+		return ""
 	})
-	if err != nil {
-		if xerr := h.expireSilence(ctx, id); xerr != nil {
-			h.logger.Error("cannot roll back silence", "silence_id", id, "err", xerr)
-		}
-		return outcome{err: err, result: err.Error(), silenceID: id, text: render.SilenceRecordFailedReply(err)}
+	if o.err == nil {
+		o.result = fmt.Sprintf("%d alerts silenced until %s", len(fps), until.UTC().Format(time.RFC3339))
 	}
-	return outcome{silenceID: id, result: fmt.Sprintf("%d alerts silenced until %s", len(fps), until.UTC().Format(time.RFC3339))}
+	return o
 }

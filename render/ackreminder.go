@@ -53,17 +53,8 @@ func AckReminderMessage(r AckReminder) Message {
 	blocks := []slack.Block{
 		slack.NewSectionBlock(mrkdwn(text), nil, nil, slack.SectionBlockOptionBlockID(blockReminder)),
 	}
-	var elems []slack.BlockElement
-	taken := map[string]bool{}
-	for _, c := range r.Controls {
-		if c.ActionID == "" || runes(c.ActionID) > maxID || taken[c.ActionID] || len(elems) == maxActionElements {
-			continue
-		}
-		taken[c.ActionID] = true
-		elems = append(elems, controlElement(c))
-	}
-	if len(elems) > 0 {
-		blocks = append(blocks, slack.NewActionBlock(blockActions, elems...))
+	if b := controlsBlock(r.Controls); b != nil {
+		blocks = append(blocks, b)
 	}
 	fallback := "⏰ " + mention + ": " + title + " is still firing " + humanDuration(r.For) + " after " + since
 	return Message{Text: fallback, Blocks: slack.Blocks{BlockSet: blocks}}

@@ -77,6 +77,27 @@ func matches(a Action, common model.LabelSet) bool {
 	return a.Matchers.Matches(common)
 }
 
+// controlsBlock is the actions block of a reply's controls, in order. It
+// leaves out a control without an action_id, with one longer than Slack
+// allows or taken by an earlier control, and those past Slack's 25
+// elements. It is nil when no control is left.
+func controlsBlock(cs []Control) slack.Block {
+	var elems []slack.BlockElement
+	taken := map[string]bool{}
+	for _, c := range cs {
+		if c.ActionID == "" || runes(c.ActionID) > maxID || taken[c.ActionID] || len(elems) == maxActionElements {
+			continue
+		}
+		taken[c.ActionID] = true
+		elems = append(elems, controlElement(c))
+	}
+	if len(elems) == 0 {
+		// Slack rejects an actions block without elements.
+		return nil
+	}
+	return slack.NewActionBlock(blockActions, elems...)
+}
+
 // controlElement is c's button, or its static select when c has options.
 func controlElement(c Control) slack.BlockElement {
 	if len(c.Options) > 0 {

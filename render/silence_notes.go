@@ -93,17 +93,8 @@ func SilenceExpiringMessage(e SilenceExpiring) Message {
 	blocks := []slack.Block{
 		slack.NewSectionBlock(mrkdwn(text), nil, nil, slack.SectionBlockOptionBlockID(blockSilenceExpiring)),
 	}
-	var elems []slack.BlockElement
-	taken := map[string]bool{}
-	for _, c := range e.Controls {
-		if c.ActionID == "" || runes(c.ActionID) > maxID || taken[c.ActionID] || len(elems) == maxActionElements {
-			continue
-		}
-		taken[c.ActionID] = true
-		elems = append(elems, controlElement(c))
-	}
-	if len(elems) > 0 {
-		blocks = append(blocks, slack.NewActionBlock(blockActions, elems...))
+	if b := controlsBlock(e.Controls); b != nil {
+		blocks = append(blocks, b)
 	}
 	return Message{Text: head, Blocks: slack.Blocks{BlockSet: blocks}}
 }

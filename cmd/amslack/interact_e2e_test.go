@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -85,10 +86,13 @@ func (c *clicker) click(msg slackfake.Message, user slackUser, actionID, selecte
 		"response_url": c.fake.NewResponseURL(c.slackURL, msg.Channel, user.ID, msg.TS),
 		"actions":      []any{action},
 	}
-	return c.post(payload)
+	code, _ := c.post(payload)
+	return code
 }
 
-func (c *clicker) post(payload any) int {
+// post sends payload to amslack's interactions endpoint, signed as Slack
+// signs it, and returns amslack's status and body.
+func (c *clicker) post(payload any) (int, string) {
 	c.t.Helper()
 	b, err := json.Marshal(payload)
 	if err != nil {
@@ -107,8 +111,9 @@ func (c *clicker) post(payload any) int {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
 }
 
 // startActionServer runs the example internal action server with the

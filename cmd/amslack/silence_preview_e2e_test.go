@@ -3,9 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -55,26 +53,7 @@ func (c *clicker) viewPost(v slackfake.View, user slackUser, typ, actionID strin
 		}
 		payload["actions"] = []any{action}
 	}
-	b, err := json.Marshal(payload)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	body := url.Values{"payload": {string(b)}}.Encode()
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req, err := http.NewRequest(http.MethodPost, c.amslack+"/slack/interactions", strings.NewReader(body))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", interact.SlackSignature(signingSecret, ts, []byte(body)))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(out)
+	return c.post(payload)
 }
 
 // viewSection returns the text of the section of v with the block id.

@@ -57,6 +57,20 @@ type Matcher struct {
 	IsEqual bool `json:"isEqual"`
 }
 
+// Type is the kind of match m makes, as the labels package names it: =,
+// !=, =~ or !~.
+func (m Matcher) Type() labels.MatchType {
+	switch {
+	case m.IsRegex && m.IsEqual:
+		return labels.MatchRegexp
+	case m.IsRegex:
+		return labels.MatchNotRegexp
+	case !m.IsEqual:
+		return labels.MatchNotEqual
+	}
+	return labels.MatchEqual
+}
+
 // EqualMatchers returns one equality matcher per label, sorted by name.
 func EqualMatchers(ls map[string]string) []Matcher {
 	ms := make([]Matcher, 0, len(ls))

@@ -205,3 +205,19 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+func TestMatcherType(t *testing.T) {
+	for _, tc := range []struct {
+		m    amclient.Matcher
+		want labels.MatchType
+	}{
+		{amclient.Matcher{IsEqual: true}, labels.MatchEqual},
+		{amclient.Matcher{}, labels.MatchNotEqual},
+		{amclient.Matcher{IsRegex: true, IsEqual: true}, labels.MatchRegexp},
+		{amclient.Matcher{IsRegex: true}, labels.MatchNotRegexp},
+	} {
+		if got := tc.m.Type(); got != tc.want {
+			t.Errorf("%+v.Type() = %s, want %s", tc.m, got, tc.want)
+		}
+	}
+}

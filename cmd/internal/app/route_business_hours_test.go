@@ -1,8 +1,6 @@
 package app
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -17,27 +15,15 @@ import (
 // interaction handler (as hours it computes the end with), reloads
 // included, and that a route without them offers durations only.
 func TestRouteBusinessHours(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "amslack.yml")
-	write := func(start string) {
-		t.Helper()
-		config := `slack: {api_url: 'http://127.0.0.1:1/api/', bot_token: xoxb-x, signing_secret: s}
+	a, reload := reloadingApp(t, func(start string) string {
+		return `slack: {api_url: 'http://127.0.0.1:1/api/', bot_token: xoxb-x, signing_secret: s}
 routes:
   - name: db
     channel: C0DB000001
     business_hours: {time_zone: Europe/Berlin, start: "` + start + `", end: "18:00", days: [mon, tue, wed, thu, fri], holidays: ["2025-12-25"]}
   - {name: web, channel: C0WEB00001}
 `
-		if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("09:00")
-	a, err := New(Options{ConfigFile: cfg, StoragePath: filepath.Join(dir, "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.closeStorage()
+	}, "09:00")
 	selectValues := func(route string) []string {
 		var values []string
 		for _, c := range interact.Controls(alertgroup.State{}, a.routeOptions(route).Render) {
@@ -75,9 +61,6 @@ routes:
 		t.Error("web has business hours")
 	}
 
-	write("10:30")
-	if err := a.Reload(); err != nil {
-		t.Fatal(err)
-	}
+	reload("10:30")
 	check("10:30", time.Date(2025, 12, 1, 9, 30, 0, 0, time.UTC))
 }

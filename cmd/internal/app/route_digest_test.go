@@ -1,8 +1,6 @@
 package app
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -10,11 +8,8 @@ import (
 // TestRouteDigests checks that the interaction handler gets the routes'
 // digests as the running configuration has them, reloads included.
 func TestRouteDigests(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "amslack.yml")
-	write := func(at string) {
-		t.Helper()
-		config := `slack: {api_url: 'http://127.0.0.1:1/api/', bot_token: xoxb-x, signing_secret: s}
+	a, reload := reloadingApp(t, func(at string) string {
+		return `slack: {api_url: 'http://127.0.0.1:1/api/', bot_token: xoxb-x, signing_secret: s}
 interactions: {ack_reminder: 1h}
 routes:
   - name: db
@@ -22,16 +17,7 @@ routes:
     digest: {every: 24h, at: "` + at + `", time_zone: Europe/Berlin}
   - {name: web, channel: C0WEB00001}
 `
-		if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("09:00")
-	a, err := New(Options{ConfigFile: cfg, StoragePath: filepath.Join(dir, "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.closeStorage()
+	}, "09:00")
 	check := func(at time.Duration) {
 		t.Helper()
 		ds := a.routeDigests()
@@ -47,9 +33,6 @@ routes:
 		}
 	}
 	check(9 * time.Hour)
-	write("07:30")
-	if err := a.Reload(); err != nil {
-		t.Fatal(err)
-	}
+	reload("07:30")
 	check(7*time.Hour + 30*time.Minute)
 }

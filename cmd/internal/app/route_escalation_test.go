@@ -1,8 +1,6 @@
 package app
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,11 +12,8 @@ import (
 // TestRouteEscalation checks that the interaction handler gets each route's
 // escalation policy as the running configuration has it, reloads included.
 func TestRouteEscalation(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "amslack.yml")
-	write := func(after string) {
-		t.Helper()
-		config := `slack: {api_url: 'http://127.0.0.1:1/api/', bot_token: xoxb-x, signing_secret: s}
+	a, reload := reloadingApp(t, func(after string) string {
+		return `slack: {api_url: 'http://127.0.0.1:1/api/', bot_token: xoxb-x, signing_secret: s}
 routes:
   - name: db
     channel: C0DB000001
@@ -28,16 +23,7 @@ routes:
         - {after: 15m, mention: "<@U0LEAD>", broadcast: true}
   - {name: web, channel: C0WEB00001}
 `
-		if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("5m")
-	a, err := New(Options{ConfigFile: cfg, StoragePath: filepath.Join(dir, "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.closeStorage()
+	}, "5m")
 	want := func(first time.Duration) *interact.Escalation {
 		return &interact.Escalation{Severities: []string{"critical"}, Steps: []interact.EscalationStep{
 			{After: first, Mention: "<!subteam^S0ONCALL>"},
@@ -52,10 +38,7 @@ routes:
 			t.Errorf("%s escalation = %+v, want none", route, e)
 		}
 	}
-	write("10m")
-	if err := a.Reload(); err != nil {
-		t.Fatal(err)
-	}
+	reload("10m")
 	if diff := cmp.Diff(a.routeEscalation("db"), want(10*time.Minute)); diff != "" {
 		t.Errorf("db escalation after a reload (-got +want):\n%s", diff)
 	}

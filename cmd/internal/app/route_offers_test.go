@@ -1,19 +1,12 @@
 package app
 
-import (
-	"os"
-	"path/filepath"
-	"testing"
-)
+import "testing"
 
 // TestRouteOffers checks that a click is matched against the actions list
 // of its message's route, as the running configuration has it.
 func TestRouteOffers(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "amslack.yml")
-	write := func(dbActions string) {
-		t.Helper()
-		config := `slack: {api_url: 'http://127.0.0.1:1/api/', bot_token: xoxb-x, signing_secret: s}
+	a, reload := reloadingApp(t, func(dbActions string) string {
+		return `slack: {api_url: 'http://127.0.0.1:1/api/', bot_token: xoxb-x, signing_secret: s}
 routes:
   - {name: db, receiver: db, channel: C0DB000001, actions: ` + dbActions + `}
   - {name: web, channel: C0WEB00001}
@@ -21,16 +14,7 @@ actions:
   - {id: approve_restart, label: Restart, url: 'http://127.0.0.1:1/restart', allow: {users: [U0001ALICE]}, secret: x}
   - {id: drain, label: Drain, url: 'http://127.0.0.1:1/drain', allow: {users: [U0001ALICE]}, secret: x}
 `
-		if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("[approve_restart]")
-	a, err := New(Options{ConfigFile: cfg, StoragePath: filepath.Join(dir, "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.closeStorage()
+	}, "[approve_restart]")
 	check := func(route, id string, want bool) {
 		t.Helper()
 		if got := a.routeOffers(route, id); got != want {
@@ -42,10 +26,7 @@ actions:
 	check("web", "drain", true) // no actions list: every action
 	check("removed", "approve_restart", false)
 
-	write("[drain]")
-	if err := a.Reload(); err != nil {
-		t.Fatal(err)
-	}
+	reload("[drain]")
 	check("db", "approve_restart", false)
 	check("db", "drain", true)
 }

@@ -37,6 +37,35 @@ func writeConfig(t *testing.T, config string, files map[string]string) string {
 	return path
 }
 
+// reloadingApp writes the configuration that config returns for v to a
+// file and creates an App on it. It returns the App and reload, which
+// writes the configuration for another v and reloads the App. The App's
+// storage is closed when the test ends.
+func reloadingApp(t *testing.T, config func(v string) string, v string) (a *App, reload func(v string)) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "amslack.yml")
+	write := func(v string) {
+		t.Helper()
+		if err := os.WriteFile(cfg, []byte(config(v)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(v)
+	a, err := New(Options{ConfigFile: cfg, StoragePath: filepath.Join(dir, "data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.closeStorage() })
+	return a, func(v string) {
+		t.Helper()
+		write(v)
+		if err := a.Reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // testGroup is a small firing alert group.
 func testGroup() render.Input {
 	start := time.Date(2026, 11, 29, 14, 0, 0, 0, time.UTC)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -57,6 +58,19 @@ func clockMinutes(s string, endOfDay bool) (int, bool) {
 	return c, true
 }
 
+// namedZone loads the IANA time zone name. It refuses Local: the machine's
+// zone would change with where amslack runs.
+func namedZone(name string) (*time.Location, error) {
+	if name == "Local" {
+		return nil, errors.New(`must name a time zone such as "Europe/Berlin", not "Local"`)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf(`unknown time zone %q: use an IANA name such as "Europe/Berlin" or "America/New_York"`, name)
+	}
+	return loc, nil
+}
+
 // validateBusinessHours fills in the defaults of the route's business hours
 // and checks them.
 func (r *Route) validateBusinessHours(key string) []error {
@@ -72,16 +86,11 @@ func (r *Route) validateBusinessHours(key string) []error {
 	switch b.TimeZone {
 	case "":
 		bad(key+".time_zone", `must be set, as an IANA time zone name such as "Europe/Berlin"`)
-	case "Local":
-		// The machine's zone would change with where amslack runs.
-		bad(key+".time_zone", `must name a time zone such as "Europe/Berlin", not "Local"`)
 	default:
-		loc, err := time.LoadLocation(b.TimeZone)
-		if err != nil {
-			bad(key+".time_zone", "unknown time zone %q: use an IANA name such as \"Europe/Berlin\" or \"America/New_York\"", b.TimeZone)
-			break
+		var err error
+		if b.Location, err = namedZone(b.TimeZone); err != nil {
+			bad(key+".time_zone", "%v", err)
 		}
-		b.Location = loc
 	}
 	start, startOK := clockMinutes(b.Start, false)
 	end, endOK := clockMinutes(b.End, true)

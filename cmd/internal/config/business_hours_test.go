@@ -38,17 +38,9 @@ func TestBusinessHours(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Parse([]byte("slack: {bot_token: xoxb-1}\nroutes: [" + tt.route + "]"))
-			if len(tt.wantErr) > 0 {
-				for _, want := range tt.wantErr {
-					if err == nil || !strings.Contains(err.Error(), want) {
-						t.Errorf("Parse() error = %v, want %q", err, want)
-					}
-				}
+			c := parseRoute(t, tt.route, tt.wantErr)
+			if c == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			b := c.Routes[0].BusinessHours
 			if b.Location == nil || b.Location.String() != b.TimeZone {
@@ -65,11 +57,7 @@ func TestBusinessHours(t *testing.T) {
 // names its key and line.
 func TestBusinessHoursProblemLine(t *testing.T) {
 	doc := "slack: {bot_token: xoxb-1}\nroutes:\n  - channel: C0123456789\n    business_hours:\n      time_zone: Europe/Berlin\n      start: \"09:00\"\n      end: \"18:00\"\n      days:\n        - mon\n        - fry\n"
-	_, err := Parse([]byte(doc))
-	ps := Problems(err)
-	if len(ps) != 1 || ps[0].Key != "routes[0].business_hours.days[1]" || ps[0].Line != 10 {
-		t.Errorf("problems = %v, want one at routes[0].business_hours.days[1] on line 10", err)
-	}
+	err := wantProblemAt(t, doc, "routes[0].business_hours.days[1]", 10)
 	if !strings.HasPrefix(err.Error(), "line 10: routes[0].business_hours.days[1]: \"fry\" is not a day") {
 		t.Errorf("error = %q", err)
 	}

@@ -168,6 +168,37 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// parseRoute parses a configuration whose one route is route, written in
+// YAML's flow style. With wantErr it checks that the error says each of
+// them and returns nil; without, it fails the test on an error.
+func parseRoute(t *testing.T, route string, wantErr []string) *Config {
+	t.Helper()
+	c, err := Parse([]byte("slack: {bot_token: xoxb-1}\nroutes: [" + route + "]"))
+	if len(wantErr) > 0 {
+		for _, want := range wantErr {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Parse() error = %v, want %q", err, want)
+			}
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// wantProblemAt parses doc, checks that it has one problem, of the key on
+// the line, and returns Parse's error.
+func wantProblemAt(t *testing.T, doc, key string, line int) error {
+	t.Helper()
+	_, err := Parse([]byte(doc))
+	if ps := Problems(err); len(ps) != 1 || ps[0].Key != key || ps[0].Line != line {
+		t.Errorf("problems = %v, want one at %s on line %d", err, key, line)
+	}
+	return err
+}
+
 // writeConfig writes the configuration and the files beside it into a new
 // directory and returns the configuration's path.
 func writeConfig(t *testing.T, config string, files map[string]string) string {

@@ -79,16 +79,11 @@ func (r *Route) validateDigest(key string) []error {
 	switch d.TimeZone {
 	case "", "UTC":
 		d.TimeZone, d.Location = "UTC", time.UTC
-	case "Local":
-		// The machine's zone would change with where amslack runs.
-		bad(key+".time_zone", `must name a time zone such as "Europe/Berlin", not "Local"`)
 	default:
-		loc, err := time.LoadLocation(d.TimeZone)
-		if err != nil {
-			bad(key+".time_zone", "unknown time zone %q: use an IANA name such as \"Europe/Berlin\" or \"America/New_York\"", d.TimeZone)
-			break
+		var err error
+		if d.Location, err = namedZone(d.TimeZone); err != nil {
+			bad(key+".time_zone", "%v", err)
 		}
-		d.Location = loc
 	}
 	return errs
 }

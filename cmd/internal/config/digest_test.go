@@ -37,17 +37,9 @@ func TestDigest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Parse([]byte("slack: {bot_token: xoxb-1}\nroutes: [" + tt.route + "]"))
-			if len(tt.wantErr) > 0 {
-				for _, want := range tt.wantErr {
-					if err == nil || !strings.Contains(err.Error(), want) {
-						t.Errorf("Parse() error = %v, want %q", err, want)
-					}
-				}
+			c := parseRoute(t, tt.route, tt.wantErr)
+			if c == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			d := c.Routes[0].Digest
 			if time.Duration(d.Every) != tt.every || d.ParsedAt != tt.at || d.TimeZone != tt.timeZone || d.Location == nil || d.Location.String() != tt.timeZone {
@@ -60,11 +52,7 @@ func TestDigest(t *testing.T) {
 // TestDigestProblemLine checks that a digest's problem names its line.
 func TestDigestProblemLine(t *testing.T) {
 	doc := "slack: {bot_token: xoxb-1}\nroutes:\n  - channel: C0123456789\n    digest:\n      every: 24h\n      at: \"9:00\"\n"
-	_, err := Parse([]byte(doc))
-	ps := Problems(err)
-	if len(ps) != 1 || ps[0].Key != "routes[0].digest.at" || ps[0].Line != 6 {
-		t.Errorf("problems = %v, want one at routes[0].digest.at on line 6", err)
-	}
+	wantProblemAt(t, doc, "routes[0].digest.at", 6)
 }
 
 func TestAckReminder(t *testing.T) {

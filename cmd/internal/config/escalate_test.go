@@ -1,7 +1,6 @@
 package config
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -55,17 +54,9 @@ func TestEscalate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Parse([]byte("slack: {bot_token: xoxb-1}\nroutes: [" + tt.route + "]"))
-			if len(tt.wantErr) > 0 {
-				for _, want := range tt.wantErr {
-					if err == nil || !strings.Contains(err.Error(), want) {
-						t.Errorf("Parse() error = %v, want %q", err, want)
-					}
-				}
+			c := parseRoute(t, tt.route, tt.wantErr)
+			if c == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if diff := cmp.Diff(c.Routes[0].Escalate, tt.want); diff != "" {
 				t.Errorf("escalate (-got +want):\n%s", diff)

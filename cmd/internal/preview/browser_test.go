@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/alertmanager/template"
@@ -228,23 +227,7 @@ func TestBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	var exMu sync.Mutex
-	var exceptions []string
-	thrown := chromedp.Events(ctx, runtime.ExceptionThrown)
-	go func() {
-		for ev, err := range thrown {
-			if err != nil {
-				return
-			}
-			msg := ev.ExceptionDetails.Text
-			if ex := ev.ExceptionDetails.Exception; ex != nil {
-				msg += " " + ex.Description
-			}
-			exMu.Lock()
-			exceptions = append(exceptions, msg)
-			exMu.Unlock()
-		}
-	}()
+	exceptions := browsertest.Exceptions(ctx)
 
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -414,9 +397,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("view_submission (-got +want):\n%s", diff)
 	}
 
-	exMu.Lock()
-	defer exMu.Unlock()
-	for _, ex := range exceptions {
+	for _, ex := range exceptions() {
 		t.Errorf("page threw: %s", ex)
 	}
 }

@@ -468,9 +468,11 @@ func opensModals(t *testing.T, e *env) {
 	}
 }
 
-func TestViewSubmit(t *testing.T) {
-	e := newEnv(t, nil)
-	opensModals(t, e)
+// openCustomSilence posts a message with customBlocks and picks its
+// Custom… option as alice. It returns the message's ts and the modal that
+// opens, the one she then sees.
+func (e *env) openCustomSilence(t testing.TB) (string, view) {
+	t.Helper()
 	ts := e.post(t, "chat.postMessage", url.Values{"channel": {testChannel}, "text": {"alert"}, "blocks": {customBlocks}})
 	if status := e.call(t, "/preview/api/click", clickRequest{Channel: testChannel, TS: ts, BlockID: "actions", ActionID: "silence", Value: "custom", User: alice}, nil); status != http.StatusOK {
 		t.Fatalf("click = %d", status)
@@ -479,10 +481,17 @@ func TestViewSubmit(t *testing.T) {
 	if len(views) != 1 {
 		t.Fatalf("alice sees %d modals, want 1", len(views))
 	}
+	return ts, views[0]
+}
+
+func TestViewSubmit(t *testing.T) {
+	e := newEnv(t, nil)
+	opensModals(t, e)
+	ts, opened := e.openCustomSilence(t)
+	id := opened.ID
 	if n := len(e.state(t, bob).Views); n != 0 {
 		t.Errorf("bob sees %d modals of alice's", n)
 	}
-	id := views[0].ID
 
 	values := map[string]map[string]string{
 		"duration": {"duration": "eventually"},

@@ -301,21 +301,9 @@ func (s *Server) viewsOpen(c *call) reply {
 	case trig != nil && !trig.issued.IsZero() && c.now.Sub(trig.issued) > triggerTTL:
 		return slackError(http.StatusOK, "expired_trigger_id")
 	}
-	raw := c.p.raw("view")
-	if raw == nil {
-		return slackError(http.StatusOK, "invalid_arguments")
-	}
-	view, problems, err := checkView(raw)
-	if err != nil {
-		return (&rejection{code: "invalid_arguments", problems: []string{"invalid view JSON [json-pointer:/view]"}}).reply(http.StatusOK)
-	}
-	if len(problems) > 0 {
-		rep := (&rejection{code: "invalid_arguments", problems: problems}).reply(http.StatusOK)
-		// views.* list problems only under response_metadata.
-		body := rep.body.(errorBody)
-		body.Errors = nil
-		rep.body = body
-		return rep
+	raw, view, rejected := viewParam(c, checkView)
+	if rejected != nil {
+		return *rejected
 	}
 	if trig == nil {
 		trig = &trigger{}
@@ -325,20 +313,10 @@ func (s *Server) viewsOpen(c *call) reply {
 	s.seq++
 	v := View{ID: fmt.Sprintf("V%010d", s.seq), TriggerID: id, Raw: json.RawMessage(slices.Clone(raw)), Time: c.now}
 	v.Hash = viewHash(v.ID, 0)
-	v.CallbackID, _ = view["callback_id"].(string)
-	v.PrivateMetadata, _ = view["private_metadata"].(string)
-	if t, ok := view["title"].(map[string]any); ok {
-		v.Title, _ = t["text"].(string)
-	}
+	v.describeModal(view)
 	s.st.views = append(s.st.views, v)
 	s.emit(Event{Kind: EventView})
-	view["id"] = v.ID
-	view["team_id"] = TeamID
-	view["app_id"] = "A0SLACKFAKE"
-	view["bot_id"] = BotID
-	view["hash"] = v.Hash
-	view["state"] = map[string]any{"values": map[string]any{}}
-	return ok(map[string]any{"view": view})
+	return viewAnswer(view, v.ID, v.Hash)
 }
 
 // userGroupMembers implements usergroups.users.list.

@@ -39,21 +39,9 @@ func (s *Server) viewsPublish(c *call) reply {
 			return slackError(http.StatusOK, "user_not_found")
 		}
 	}
-	raw := c.p.raw("view")
-	if raw == nil {
-		return slackError(http.StatusOK, "invalid_arguments")
-	}
-	view, problems, err := checkHomeView(raw)
-	if err != nil {
-		return (&rejection{code: "invalid_arguments", problems: []string{"invalid view JSON [json-pointer:/view]"}}).reply(http.StatusOK)
-	}
-	if len(problems) > 0 {
-		rep := (&rejection{code: "invalid_arguments", problems: problems}).reply(http.StatusOK)
-		// views.* list problems only under response_metadata.
-		body := rep.body.(errorBody)
-		body.Errors = nil
-		rep.body = body
-		return rep
+	raw, view, rejected := viewParam(c, checkHomeView)
+	if rejected != nil {
+		return *rejected
 	}
 	v := View{ID: homeViewID(user), Raw: json.RawMessage(slices.Clone(raw)), Time: c.now}
 	v.CallbackID, _ = view["callback_id"].(string)
@@ -64,13 +52,7 @@ func (s *Server) viewsPublish(c *call) reply {
 		s.st.views = append(s.st.views, v)
 	}
 	s.emit(Event{Kind: EventView, User: user})
-	view["id"] = v.ID
-	view["team_id"] = TeamID
-	view["app_id"] = "A0SLACKFAKE"
-	view["bot_id"] = BotID
-	view["hash"] = v.ID + ".hash"
-	view["state"] = map[string]any{"values": map[string]any{}}
-	return ok(map[string]any{"view": view})
+	return viewAnswer(view, v.ID, viewHash(v.ID, 0))
 }
 
 // checkHomeView decodes a Home tab view and checks it against Block Kit's

@@ -20,6 +20,54 @@ func viewHash(id string, n int) string {
 	return fmt.Sprintf("%s.hash.%d", id, n)
 }
 
+// viewParam reads the view argument of a views.* call and checks it with
+// check. A view that is missing, is not a JSON object or breaks a limit
+// gets the answer Slack gives, invalid_arguments, as rejected; views.*
+// list the problems only under response_metadata.
+func viewParam(c *call, check func([]byte) (map[string]any, []string, error)) (raw []byte, view map[string]any, rejected *reply) {
+	raw = c.p.raw("view")
+	if raw == nil {
+		rep := slackError(http.StatusOK, "invalid_arguments")
+		return nil, nil, &rep
+	}
+	view, problems, err := check(raw)
+	if err != nil {
+		rep := (&rejection{code: "invalid_arguments", problems: []string{"invalid view JSON [json-pointer:/view]"}}).reply(http.StatusOK)
+		return nil, nil, &rep
+	}
+	if len(problems) > 0 {
+		rep := (&rejection{code: "invalid_arguments", problems: problems}).reply(http.StatusOK)
+		body := rep.body.(errorBody)
+		body.Errors = nil
+		rep.body = body
+		return nil, nil, &rep
+	}
+	return raw, view, nil
+}
+
+// viewAnswer is the answer of views.* with the view as Slack returns it:
+// the view sent, with its id, hash, the ids of its team, app and bot, and
+// an empty state.
+func viewAnswer(view map[string]any, id, hash string) reply {
+	view["id"] = id
+	view["team_id"] = TeamID
+	view["app_id"] = "A0SLACKFAKE"
+	view["bot_id"] = BotID
+	view["hash"] = hash
+	view["state"] = map[string]any{"values": map[string]any{}}
+	return ok(map[string]any{"view": view})
+}
+
+// describeModal sets the fields of v that the modal view names.
+func (v *View) describeModal(view map[string]any) {
+	v.CallbackID, _ = view["callback_id"].(string)
+	v.PrivateMetadata, _ = view["private_metadata"].(string)
+	v.Title = ""
+	if t, ok := view["title"].(map[string]any); ok {
+		v.Title, _ = t["text"].(string)
+	}
+}
+
 // viewsUpdate implements views.update for a modal named by view_id: it
 // replaces the modal's view when the hash, if given, is the modal's
 // current one. A stale hash answers hash_conflict, as Slack does so that
@@ -42,40 +90,17 @@ func (s *Server) viewsUpdate(c *call) reply {
 	if h := c.p.get("hash"); h != "" && h != v.Hash {
 		return slackError(http.StatusOK, "hash_conflict")
 	}
-	raw := c.p.raw("view")
-	if raw == nil {
-		return slackError(http.StatusOK, "invalid_arguments")
-	}
-	view, problems, err := checkView(raw)
-	if err != nil {
-		return (&rejection{code: "invalid_arguments", problems: []string{"invalid view JSON [json-pointer:/view]"}}).reply(http.StatusOK)
-	}
-	if len(problems) > 0 {
-		rep := (&rejection{code: "invalid_arguments", problems: problems}).reply(http.StatusOK)
-		// views.* list problems only under response_metadata.
-		body := rep.body.(errorBody)
-		body.Errors = nil
-		rep.body = body
-		return rep
+	raw, view, rejected := viewParam(c, checkView)
+	if rejected != nil {
+		return *rejected
 	}
 	v.Updates++
 	v.Hash = viewHash(v.ID, v.Updates)
 	v.Raw = json.RawMessage(slices.Clone(raw))
 	v.Updated = c.now
-	v.CallbackID, _ = view["callback_id"].(string)
-	v.PrivateMetadata, _ = view["private_metadata"].(string)
-	v.Title = ""
-	if t, ok := view["title"].(map[string]any); ok {
-		v.Title, _ = t["text"].(string)
-	}
+	v.describeModal(view)
 	s.emit(Event{Kind: EventViewUpdate})
-	view["id"] = v.ID
-	view["team_id"] = TeamID
-	view["app_id"] = "A0SLACKFAKE"
-	view["bot_id"] = BotID
-	view["hash"] = v.Hash
-	view["state"] = map[string]any{"values": map[string]any{}}
-	return ok(map[string]any{"view": view})
+	return viewAnswer(view, v.ID, v.Hash)
 }
 
 // View returns the modal with the given id as it stands now, after its

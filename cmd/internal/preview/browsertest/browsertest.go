@@ -11,9 +11,11 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -63,6 +65,33 @@ func Start(t testing.TB) context.Context {
 	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(cancelTimeout)
 	return ctx
+}
+
+// Exceptions gathers the uncaught exceptions of the page in the tab ctx
+// from now on; the function it returns lists those thrown so far.
+func Exceptions(ctx context.Context) func() []string {
+	var mu sync.Mutex
+	var got []string
+	thrown := chromedp.Events(ctx, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range thrown {
+			if err != nil {
+				return
+			}
+			msg := ev.ExceptionDetails.Text
+			if ex := ev.ExceptionDetails.Exception; ex != nil {
+				msg += " " + ex.Description
+			}
+			mu.Lock()
+			got = append(got, msg)
+			mu.Unlock()
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}
 }
 
 // ArtifactDir is where screenshots go: $AMSLACK_ARTIFACTS if set, else a

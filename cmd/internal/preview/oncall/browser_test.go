@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -98,7 +97,7 @@ routes:
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	exceptions := collectExceptions(ctx)
+	exceptions := browsertest.Exceptions(ctx)
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
@@ -324,33 +323,6 @@ func artifact(t *testing.T, ctx context.Context, name, upTo string, minHeight in
 	}
 	t.Logf("screenshot: %s", path)
 	return shot, path
-}
-
-// collectExceptions gathers the page's uncaught exceptions; the returned
-// function lists them so far.
-func collectExceptions(ctx context.Context) func() []string {
-	var mu sync.Mutex
-	var got []string
-	thrown := chromedp.Events(ctx, runtime.ExceptionThrown)
-	go func() {
-		for ev, err := range thrown {
-			if err != nil {
-				return
-			}
-			msg := ev.ExceptionDetails.Text
-			if ex := ev.ExceptionDetails.Exception; ex != nil {
-				msg += " " + ex.Description
-			}
-			mu.Lock()
-			got = append(got, msg)
-			mu.Unlock()
-		}
-	}()
-	return func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), got...)
-	}
 }
 
 // freeAddr returns a loopback address with a port that was free a moment
