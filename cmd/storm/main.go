@@ -3,7 +3,9 @@
 // notifications and then a critical alert behind a backlog, and reports
 // webhook latency against a bare fsync, Slack calls against the minimum,
 // the delivered rate against Slack's per-channel limit, the critical alert's
-// time to Slack, lost and duplicated groups, and memory.
+// time to Slack, lost and duplicated groups, and memory. With --replicas and
+// --redis it runs several replicas that share Redis, and sends each group's
+// notifications to one of them, unevenly with --skew.
 //
 // It exits non-zero if an accepted notification was lost, if amslack called
 // Slack before a Retry-After had passed, or if --timeout ended the storm.
@@ -48,6 +50,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "Longest the whole run may take; then it reports what was not delivered and fails.")
 	fs.StringVar(&o.Storage, "storage", "", "amslack's storage directory (must not hold a database yet); a temporary one if empty.")
 	fs.IntVar(&o.BaselineWrites, "baseline-writes", o.BaselineWrites, "fsync'd writes of the baseline.")
+	fs.IntVar(&o.Replicas, "replicas", o.Replicas, "amslack replicas in this process; more than one need --redis.")
+	fs.StringVar(&o.Redis, "redis", "", "host:port of a Redis that the replicas share the outbox, group state and rate limits in, under a fresh key prefix deleted at the end; empty for the embedded bbolt outbox.")
+	fs.Float64Var(&o.Skew, "skew", o.Skew, "Share of the groups sent to replica 0, the rest spread evenly over the others; 0 spreads all evenly. A group's notifications all go to one replica.")
 	asJSON := fs.Bool("json", false, "Print the report as JSON.")
 	quiet := fs.Bool("quiet", false, "No progress lines on stderr.")
 	logLevel := fs.String("log-level", "error", "Level of amslack's logs on stderr: debug, info, warn or error.")

@@ -45,6 +45,12 @@ type settings struct {
 	CriticalBacklog    int     `json:"critical_backlog"`
 	CriticalChannels   int     `json:"critical_channels"`
 	TimeoutSeconds     float64 `json:"timeout_seconds"`
+	Replicas           int     `json:"replicas"`
+	// Redis is set when the replicas share their outbox, group state and
+	// rate limits in Redis, under RedisKeyPrefix.
+	Redis          bool    `json:"redis"`
+	RedisKeyPrefix string  `json:"redis_key_prefix,omitempty"`
+	Skew           float64 `json:"skew"`
 }
 
 func settingsOf(o options) settings {
@@ -54,6 +60,7 @@ func settingsOf(o options) settings {
 		UpdatePerMinute: o.UpdatePerMinute, WorkspacePerMinute: o.WorkspacePerMinute,
 		RetryAfterSeconds: o.RetryAfter.Seconds(), LatencyMS: ms(o.Latency),
 		CriticalBacklog: o.CriticalBacklog, CriticalChannels: o.CriticalChannels, TimeoutSeconds: o.Timeout.Seconds(),
+		Replicas: o.Replicas, Redis: o.Redis != "", Skew: o.Skew,
 	}
 }
 
@@ -82,6 +89,9 @@ type webhookReport struct {
 	// (closed loop) or from its scheduled time (--rate > 0).
 	Latency     latency `json:"latency"`
 	LatencyFrom string  `json:"latency_from"`
+	// AcceptedPerReplica counts the accepted webhooks by the replica they
+	// went to, replica 0 first.
+	AcceptedPerReplica []int `json:"accepted_per_replica"`
 }
 
 func webhookReportOf(r loadResult, openLoop bool) webhookReport {
@@ -102,6 +112,18 @@ func webhookReportOf(r loadResult, openLoop bool) webhookReport {
 		w.AcceptedPerSecond = float64(len(acc)) / r.elapsed.Seconds()
 	}
 	return w
+}
+
+// acceptedPerReplica counts the storm's accepted webhooks by the replica
+// their group went to.
+func acceptedPerReplica(r loadResult, o options) []int {
+	out := make([]int, o.Replicas)
+	for i, st := range r.status {
+		if st == http.StatusOK {
+			out[replicaOf(i%o.Groups, o.Replicas, o.Skew)]++
+		}
+	}
+	return out
 }
 
 type baselineReport struct {
@@ -139,6 +161,15 @@ type slackReport struct {
 	SavedPercent      float64 `json:"coalescing_saved_percent"`
 	// Coalesced counts notifications merged into a pending entry.
 	Coalesced int `json:"notifications_coalesced"`
+	// PerNotification is Total over the accepted notifications.
+	PerNotification float64 `json:"calls_per_notification"`
+	// Extra counts the calls beyond a post per group and an update and a
+	// thread reply per accepted notification that was not coalesced: work
+	// done twice, as by two replicas delivering one entry, or an entry sent
+	// again because its settling in the outbox failed. A notification
+	// answered other than 200 that amslack recorded anyway adds two.
+	// Negative when calls are missing.
+	Extra int `json:"extra_calls"`
 	// RateLimited counts the 429s the fake Slack answered; amslack's own
 	// count is AmslackRateLimited.
 	RateLimited        int `json:"rate_limited_429"`
@@ -178,6 +209,10 @@ func slackReportOf(reqs []slackfake.Request, vs []slackfake.Violation, g gauges,
 	if s.WithoutCoalescing > 0 {
 		s.SavedPercent = 100 * (1 - float64(s.Total)/float64(s.WithoutCoalescing))
 	}
+	if notifications > 0 {
+		s.PerNotification = float64(s.Total) / float64(notifications)
+	}
+	s.Extra = s.Total - (s.WithoutCoalescing - 2*s.Coalesced)
 	return s
 }
 
@@ -250,8 +285,11 @@ type deliveryReport struct {
 	Groups int `json:"groups"`
 	// Accepted counts groups with at least one accepted notification;
 	// Final those whose last one Slack shows.
-	Accepted   int      `json:"groups_accepted"`
-	Final      int      `json:"groups_final"`
+	Accepted int `json:"groups_accepted"`
+	Final    int `json:"groups_final"`
+	// Unaccepted counts the final groups that show a notification sent
+	// after their last accepted one and not answered 200.
+	Unaccepted int      `json:"groups_showing_unaccepted"`
 	Lost       int      `json:"lost"`
 	Duplicates int      `json:"duplicates"`
 	LostGroups []string `json:"lost_groups,omitempty"`
@@ -318,17 +356,30 @@ func (r *report) writeText(w io.Writer) error {
 		pace = fmt.Sprintf("%g/s", s.Rate)
 	}
 	p("amslack storm: %d groups × %d notifications in %d channels, %s, concurrency %d", s.Groups, s.Notifications, s.Channels, pace, s.Concurrency)
+	if s.Redis {
+		spread := "evenly"
+		if s.Skew > 0 {
+			spread = fmt.Sprintf("%.0f%% of the groups to replica 0, the rest evenly", 100*s.Skew)
+		}
+		p("amslack: %d %s sharing Redis (key prefix %s), groups sent %s", s.Replicas, plural(s.Replicas, "replica", "replicas"), s.RedisKeyPrefix, spread)
+	} else {
+		p("amslack: 1 replica, embedded bbolt outbox")
+	}
 	p("Slack limits: %g/s per channel (burst %d), chat.update %d/min, workspace %d/min, Retry-After ≥ %gs, latency %gms",
 		s.ChannelRate, s.ChannelBurst, s.UpdatePerMinute, s.WorkspacePerMinute, s.RetryAfterSeconds, s.LatencyMS)
 	p("")
 	wh := r.Webhooks
 	p("webhooks\tsent %d, accepted %d (%.0f/s), answers %s", wh.Sent, wh.Accepted, wh.AcceptedPerSecond, statusesText(wh.Statuses))
+	if len(wh.AcceptedPerReplica) > 1 {
+		p("  per replica\taccepted %s", intsText(wh.AcceptedPerReplica))
+	}
 	p("  latency\tp50 %.2f ms\tp99 %.2f ms\tmax %.2f ms\t(from %s)", wh.Latency.P50, wh.Latency.P99, wh.Latency.Max, wh.LatencyFrom)
 	b := r.Baseline
 	p("fsync baseline\t%d writes of %d B\tp50 %.2f ms\tp99 %.2f ms\tp99 ratio %.2f×", b.Writes, b.PayloadBytes, b.Latency.P50, b.Latency.P99, b.Ratio)
 	sl := r.Slack
 	p("slack calls\tpostMessage %d\tupdate %d\treplies %d\ttotal %d", sl.PostMessage, sl.Update, sl.Replies, sl.Total)
 	p("  vs minimum\t%d (one post per group)\twithout coalescing %d\tsaved %.1f%%\t%d notifications coalesced", sl.Minimum, sl.WithoutCoalescing, sl.SavedPercent, sl.Coalesced)
+	p("  per notification\t%.3f calls\textra calls %d (beyond a post per group, and an update and a reply per accepted notification not coalesced)", sl.PerNotification, sl.Extra)
 	p("  429s\t%d (amslack counted %d)\tother errors %d\tRetry-After violations %d", sl.RateLimited, sl.AmslackRateLimited, sl.OtherErrors, sl.Violations)
 	for _, v := range sl.ViolationList {
 		p("    violation\t%s", v)
@@ -354,6 +405,9 @@ func (r *report) writeText(w io.Writer) error {
 	d := r.Delivery
 	p("delivery\t%d groups accepted\t%d final in Slack\tlost %d\tduplicates %d\tdrained %.1f s after the last webhook (storm %.1f s)",
 		d.Accepted, d.Final, d.Lost, d.Duplicates, d.DrainSeconds, d.StormSeconds)
+	if d.Unaccepted > 0 {
+		p("  unaccepted\t%d groups show a notification sent after their last accepted one and not answered 200", d.Unaccepted)
+	}
 	for _, g := range d.LostGroups {
 		p("  lost\t%s", g)
 	}
@@ -385,13 +439,15 @@ func (r *report) writeText(w io.Writer) error {
 // legend explains the table.
 const legend = `
 Legend:
-  webhooks: latency is the time to amslack's answer; 200 means the notification is on disk.
+  webhooks: latency is the time to amslack's answer; 200 means the notification is durably
+    recorded: on disk, or with --redis in Redis.
   fsync baseline: one write of a storm payload plus fsync to a file in the storage
     directory, on the same schedule and concurrency as the webhooks, --baseline-writes times.
   slack calls: what the fake Slack accepted during the storm (the critical phase is not counted).
     Each group needs at least one chat.postMessage; a change of an already posted group
     costs a chat.update and a thread reply. Coalescing merges notifications that arrive
-    before their group's pending entry is sent.
+    before their group's pending entry is sent. Extra calls are those beyond that: an entry
+    sent twice, or a notification answered 503 that amslack recorded anyway (two calls each).
   delivered rate: per channel, the accepted chat.postMessage (thread replies included) and
     chat.update calls after the channel's first, over the time from its first to its last
     call less the sampled gaps in which its outbox backlog was empty, divided by the channel
@@ -400,11 +456,35 @@ Legend:
   critical: time from the critical webhook's 200 to the fake Slack receiving its
     chat.postMessage; a slot is 1/channel-rate, or with --critical-channels, where the
     backlog is in other channels, one of the workspace limit's.
-  lost: groups whose last accepted notification Slack does not show; duplicates: groups with
-    more than one top-level message.
-  memory: peak RSS is the whole process (amslack, the fake Slack and the load generator);
-    the heap after GC excludes the fake Slack's stored messages and requests.
+  lost: groups whose last accepted notification Slack does not show, nor a later one that
+    was sent but not answered 200 (amslack may record a notification and still fail to
+    answer 200, as when a Redis call times out after its write; Alertmanager would send it
+    again); duplicates: groups with more than one top-level message.
+  memory: peak RSS is the whole process (amslack's replicas, the fake Slack and the load
+    generator); the heap after GC excludes the fake Slack's stored messages and requests.
+  replicas: each an amslack of its own in this process, with its own storage directory and
+    metrics; with --redis they share the outbox, group state and Slack rate limits in Redis,
+    and a channel is delivered by the replica holding its lease. A group's notifications
+    all go to one replica. The backlog is read from replica 0's metrics, which with Redis
+    show the whole outbox; counters are summed over the replicas.
 `
+
+// plural returns one or many by n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// intsText lists ns separated by commas.
+func intsText(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = fmt.Sprint(n)
+	}
+	return strings.Join(parts, ", ")
+}
 
 func statusesText(m map[string]int) string {
 	var parts []string

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -38,13 +39,34 @@ func (g gauges) pendingTotal() float64 {
 	return n
 }
 
-// readGauges gathers the metrics the storm watches from amslack's registry.
-func readGauges(reg prometheus.Gatherer) (gauges, error) {
-	mfs, err := reg.Gather()
-	if err != nil {
-		return gauges{}, fmt.Errorf("gather amslack's metrics: %w", err)
-	}
+// readGauges gathers the metrics the storm watches from the replicas'
+// registries: the counters of all of them, summed, and the outbox's depth
+// from the first. With one replica that is its own outbox; with several,
+// which share the outbox in Redis, every replica's amslack_outbox_pending
+// reads the same depth from Redis, and summing them would count each entry
+// once per replica.
+func readGauges(regs []prometheus.Gatherer) (gauges, error) {
 	g := gauges{pending: map[string]float64{}}
+	for i, reg := range regs {
+		mfs, err := reg.Gather()
+		if err != nil {
+			return gauges{}, fmt.Errorf("gather the metrics of replica %d: %w", i, err)
+		}
+		if err := g.add(mfs, i == 0); err != nil {
+			return gauges{}, fmt.Errorf("replica %d: %w", i, err)
+		}
+	}
+	return g, nil
+}
+
+// errNoDepth is returned for metrics without the outbox's depth: the Redis
+// outbox leaves its depth metrics out of a scrape in which it could not
+// read Redis, and an amslack_outbox_pending without series must not then
+// be taken for an empty outbox.
+var errNoDepth = errors.New("the outbox's depth is missing from the metrics (amslack_outbox_dead_letters has no series)")
+
+// add adds one registry's metrics to g, and its depth if depth is set.
+func (g *gauges) add(mfs []*dto.MetricFamily, depth bool) error {
 	label := func(m *dto.Metric, name string) string {
 		for _, l := range m.GetLabel() {
 			if l.GetName() == name {
@@ -53,11 +75,16 @@ func readGauges(reg prometheus.Gatherer) (gauges, error) {
 		}
 		return ""
 	}
+	sawDepth := false
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
 			switch mf.GetName() {
 			case "amslack_outbox_pending":
-				g.pending[label(m, "channel")] += m.GetGauge().GetValue()
+				if depth {
+					g.pending[label(m, "channel")] += m.GetGauge().GetValue()
+				}
+			case "amslack_outbox_dead_letters":
+				sawDepth = true
 			case "amslack_slack_requests_total":
 				if label(m, "result") == "ok" {
 					g.slackOK += m.GetCounter().GetValue()
@@ -71,7 +98,10 @@ func readGauges(reg prometheus.Gatherer) (gauges, error) {
 			}
 		}
 	}
-	return g, nil
+	if depth && !sawDepth {
+		return errNoDepth
+	}
+	return nil
 }
 
 // interval is a span of time, [from, to).
@@ -79,10 +109,11 @@ type interval struct{ from, to time.Time }
 
 // sampler watches amslack's outbox while the storm runs: it records, per
 // channel, the gaps during which the channel had nothing to send (so that
-// the delivered rate is judged only while a backlog exists), keeps the
-// latest gauges for the progress line and tracks the peak heap.
+// the delivered rate is judged only while a backlog exists) and tracks the
+// peak heap. Each sample reads replica 0's registry only, which holds the
+// whole outbox's depth; read gathers all replicas' counters.
 type sampler struct {
-	reg      prometheus.Gatherer
+	regs     []prometheus.Gatherer
 	channels []string
 	every    time.Duration
 
@@ -99,14 +130,14 @@ type sampler struct {
 	idleSince map[string]time.Time
 	// last is the time of the latest sample.
 	last     time.Time
-	latest   gauges
-	err      error
 	peakHeap uint64
 }
 
-func newSampler(reg prometheus.Gatherer, channels []string, every time.Duration) *sampler {
+// newSampler returns a sampler of the replicas' registries, replica 0's
+// first.
+func newSampler(regs []prometheus.Gatherer, channels []string, every time.Duration) *sampler {
 	return &sampler{
-		reg: reg, channels: channels, every: every,
+		regs: regs, channels: channels, every: every,
 		idle: map[string][]interval{}, idleSince: map[string]time.Time{},
 	}
 }
@@ -135,7 +166,7 @@ func (s *sampler) Run(ctx context.Context) error {
 }
 
 func (s *sampler) sample(heap []metrics.Sample) {
-	g, err := readGauges(s.reg)
+	g, err := readGauges(s.regs[:1])
 	now := time.Now()
 	metrics.Read(heap)
 	s.mu.Lock()
@@ -144,10 +175,10 @@ func (s *sampler) sample(heap []metrics.Sample) {
 		s.peakHeap = max(s.peakHeap, heap[0].Value.Uint64())
 	}
 	if err != nil {
-		s.err = err
+		// A sample that did not see the depth tells nothing about
+		// the gaps.
 		return
 	}
-	s.latest = g
 	for _, ch := range s.channels {
 		since := s.idleSince[ch]
 		switch busy := g.pending[ch] > 0; {
@@ -161,20 +192,15 @@ func (s *sampler) sample(heap []metrics.Sample) {
 	s.last = now
 }
 
-// read gathers fresh gauges, outside the sampling schedule.
-func (s *sampler) read() (gauges, error) { return readGauges(s.reg) }
+// read gathers fresh gauges of all replicas, outside the sampling
+// schedule.
+func (s *sampler) read() (gauges, error) { return readGauges(s.regs) }
 
 // idleGaps returns channel's gaps without a backlog.
 func (s *sampler) idleGaps(channel string) []interval {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.idle[channel])
-}
-
-func (s *sampler) latestGauges() (gauges, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.latest, s.err
 }
 
 func (s *sampler) peakHeapBytes() uint64 {
@@ -209,8 +235,9 @@ func busyRate(times []time.Time, idle []interval) (calls int, busy time.Duration
 	return len(times) - 1, busy
 }
 
-// progress prints a line every second until ctx ends.
-func progress(ctx context.Context, w io.Writer, phase string, s *sampler, wc *webhookClient, total int) {
+// progress prints a line every second until ctx ends, of the webhooks sent
+// through wcs and amslack's metrics.
+func progress(ctx context.Context, w io.Writer, phase string, s *sampler, wcs []*webhookClient, total int) {
 	if w == nil {
 		return
 	}
@@ -223,13 +250,18 @@ func progress(ctx context.Context, w io.Writer, phase string, s *sampler, wc *we
 			return
 		case <-t.C:
 		}
-		g, err := s.latestGauges()
+		g, err := s.read()
 		if err != nil {
 			fmt.Fprintf(w, "storm: %v\n", err)
 			continue
 		}
+		var sent, accepted int64
+		for _, wc := range wcs {
+			sent += wc.sent.Load()
+			accepted += wc.accepted.Load()
+		}
 		fmt.Fprintf(w, "%s %5.1fs  sent %d/%d  accepted %d  delivered %d  pending %d  429s %d\n",
-			phase, time.Since(start).Seconds(), wc.sent.Load(), total, wc.accepted.Load(),
+			phase, time.Since(start).Seconds(), sent, total, accepted,
 			int(g.slackOK), int(g.pendingTotal()), int(g.rateLimited))
 	}
 }

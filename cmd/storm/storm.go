@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/amslack/amslack/cmd/internal/app"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
@@ -51,6 +54,17 @@ type options struct {
 	Storage string
 	// BaselineWrites is the number of fsync'd writes of the baseline.
 	BaselineWrites int
+	// Replicas is the number of amslack replicas; more than one need
+	// Redis.
+	Replicas int
+	// Redis is the host:port of the Redis that replicas share the outbox,
+	// the group state and Slack's rate limits in; empty for the embedded
+	// bbolt outbox of one replica.
+	Redis string
+	// Skew is the share of the groups whose notifications go to replica
+	// 0, the rest spread evenly over the others; 0 spreads all groups
+	// evenly.
+	Skew float64
 	// Progress gets a progress line every second; nil for none.
 	Progress io.Writer
 	// Logger gets amslack's logs.
@@ -79,6 +93,7 @@ func defaultOptions() options {
 		CriticalBacklog:    1000,
 		Timeout:            5 * time.Minute,
 		BaselineWrites:     2000,
+		Replicas:           1,
 	}
 }
 
@@ -97,6 +112,7 @@ func (o options) validate() error {
 	positive("update-per-minute", o.UpdatePerMinute)
 	positive("workspace-per-minute", o.WorkspacePerMinute)
 	positive("baseline-writes", o.BaselineWrites)
+	positive("replicas", o.Replicas)
 	if o.Groups > 999_999 || o.CriticalBacklog > 999_999 {
 		errs = append(errs, errors.New("--groups and --critical-backlog must be below a million"))
 	}
@@ -121,6 +137,22 @@ func (o options) validate() error {
 	if o.RetryAfter < 0 || o.Latency < 0 {
 		errs = append(errs, errors.New("--retry-after and --latency must not be negative"))
 	}
+	if o.Replicas > 99 {
+		errs = append(errs, errors.New("--replicas must be below 100"))
+	}
+	if o.Replicas > 1 && o.Redis == "" {
+		errs = append(errs, fmt.Errorf("--replicas %d needs --redis: replicas share their outbox in Redis", o.Replicas))
+	}
+	if o.Redis != "" {
+		if _, _, err := net.SplitHostPort(o.Redis); err != nil {
+			errs = append(errs, fmt.Errorf("--redis %q: want host:port: %v", o.Redis, err))
+		}
+	}
+	if !(o.Skew >= 0 && o.Skew <= 1) {
+		errs = append(errs, fmt.Errorf("--skew must be from 0 to 1, got %g", o.Skew))
+	} else if o.Skew > 0 && o.Replicas < 2 {
+		errs = append(errs, errors.New("--skew needs --replicas above 1"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -137,9 +169,13 @@ func channelIDs(n int) []string {
 const botToken = "xoxb-storm"
 
 // configYAML is amslack's configuration for a storm: one default route
-// (the webhook's ?channel= picks each group's channel) and the storm's
-// limits in delivery:.
-func configYAML(slackURL string, channels []string, o options) string {
+// (the webhook's ?channel= picks each group's channel), the storm's limits
+// in delivery: and, with a key prefix, store.redis.
+func configYAML(slackURL string, channels []string, o options, keyPrefix string) string {
+	var store string
+	if keyPrefix != "" {
+		store = fmt.Sprintf("store:\n  redis:\n    address: %q\n    key_prefix: %q\n", o.Redis, keyPrefix)
+	}
 	return fmt.Sprintf(`slack:
   api_url: %s
   bot_token: %s
@@ -152,7 +188,44 @@ delivery:
   method_per_minute:
     chat.update: %d
   workspace_per_minute: %d
-`, slackURL, botToken, channels[0], o.ChannelRate, o.ChannelBurst, o.UpdatePerMinute, o.WorkspacePerMinute)
+%s`, slackURL, botToken, channels[0], o.ChannelRate, o.ChannelBurst, o.UpdatePerMinute, o.WorkspacePerMinute, store)
+}
+
+// replicaOf returns the replica of n that group g's notifications go to,
+// as one Alertmanager connection sends a group's notifications to one
+// receiver. With skew 0 the groups are spread evenly; with skew s a share
+// s of them goes to replica 0 and the rest evenly to the others. A group's
+// place is frac(g·φ), the golden-ratio sequence, which spreads any run of
+// groups, and the groups of each channel (g mod channels), almost evenly
+// over [0, 1): each channel's groups are split in the same proportions.
+func replicaOf(g, n int, skew float64) int {
+	if n <= 1 {
+		return 0
+	}
+	u := math.Mod(float64(g)*math.Phi, 1)
+	if skew == 0 {
+		return min(int(u*float64(n)), n-1)
+	}
+	if u < skew {
+		return 0
+	}
+	return 1 + min(int((u-skew)/(1-skew)*float64(n-1)), n-2)
+}
+
+// replicaStorage returns the storage directory of replica i of n: the
+// storage directory itself for one replica, a directory in it for each of
+// several.
+func replicaStorage(storage string, i, n int) string {
+	if n == 1 {
+		return storage
+	}
+	return filepath.Join(storage, fmt.Sprintf("replica%02d", i))
+}
+
+// newKeyPrefix returns a Redis key prefix of the storm's own, so that it
+// neither sees nor disturbs the keys of other runs or installations.
+func newKeyPrefix() string {
+	return "amslack-storm:" + rand.Text() + ":"
 }
 
 // sampleEvery is how often the outbox's backlog is sampled: well under one
@@ -182,13 +255,17 @@ func storm(ctx context.Context, o options) (*report, error) {
 	storage := o.Storage
 	if storage == "" {
 		storage = filepath.Join(work, "data")
-	} else if _, err := os.Stat(app.DBPath(storage)); err == nil {
-		// Entries left from another run would be delivered too, and
-		// counted against this one.
-		return nil, fmt.Errorf("--storage %s already holds a database: give an empty directory", storage)
 	}
-	if err := os.MkdirAll(storage, 0o700); err != nil {
-		return nil, err
+	for i := range o.Replicas {
+		dir := replicaStorage(storage, i, o.Replicas)
+		if _, err := os.Stat(app.DBPath(dir)); err == nil {
+			// Entries left from another run would be delivered too,
+			// and counted against this one.
+			return nil, fmt.Errorf("--storage %s already holds a database in %s: give an empty directory", storage, dir)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
 	}
 	channels := channelIDs(o.Channels)
 	total := o.Groups * o.Notifications
@@ -206,7 +283,7 @@ func storm(ctx context.Context, o options) (*report, error) {
 	}
 	rep.Baseline = baselineReportOf(base, baseBytes)
 
-	r, err := startRig(o, work, storage, channels)
+	r, err := startRig(ctx, o, work, storage, channels)
 	if err != nil {
 		return nil, err
 	}
@@ -214,8 +291,9 @@ func storm(ctx context.Context, o options) (*report, error) {
 	// itself, to measure the peak RSS after everything ran.
 	defer r.stop()
 	fake := r.fake
+	rep.Settings.RedisKeyPrefix = r.keyPrefix
 
-	smp := newSampler(r.reg, channels, sampleEvery)
+	smp := newSampler(r.gatherers(), channels, sampleEvery)
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	var bg sync.WaitGroup
 	defer bg.Wait()
@@ -223,12 +301,16 @@ func storm(ctx context.Context, o options) (*report, error) {
 	bg.Go(func() { _ = smp.Run(sampleCtx) })
 
 	// Phase 2: the storm. Round j sends notification j of every group,
-	// so groups interleave and each group's notifications go in order.
-	wc := newWebhookClient(r.amslackURL, o.Concurrency)
-	defer wc.close()
+	// so groups interleave and each group's notifications go in order,
+	// all to the group's replica.
+	wcs := make([]*webhookClient, len(r.urls))
+	for i, u := range r.urls {
+		wcs[i] = newWebhookClient(u, o.Concurrency)
+		defer wcs[i].close()
+	}
 	progressCtx, stopProgress := context.WithCancel(ctx)
 	defer stopProgress()
-	bg.Go(func() { progress(progressCtx, o.Progress, "storm", smp, wc, total) })
+	bg.Go(func() { progress(progressCtx, o.Progress, "storm", smp, wcs, total) })
 	gate := newOrderGate(o.Groups)
 	load := schedule{n: total, concurrency: o.Concurrency, rate: o.Rate}.run(ctx, func(ctx context.Context, i int) outcome {
 		g, j := i%o.Groups, i/o.Groups
@@ -236,22 +318,27 @@ func storm(ctx context.Context, o options) (*report, error) {
 			return outcome{status: -1, start: time.Now()}
 		}
 		defer gate.done(g)
+		wc := wcs[replicaOf(g, o.Replicas, o.Skew)]
 		return wc.post(ctx, channels[g%o.Channels], payload(groupName(prefixStorm, g), g, "warning", stepOf(j, o.Notifications)))
 	})
 	sentEnd := time.Now()
 	rep.Webhooks = webhookReportOf(load, o.Rate > 0)
+	rep.Webhooks.AcceptedPerReplica = acceptedPerReplica(load, o)
 	rep.Baseline.Ratio = ratio(rep.Webhooks.Latency.P99, rep.Baseline.Latency.P99)
 
 	// What each group should show in Slack: its last accepted
-	// notification.
-	want := make([]int, o.Groups)
+	// notification, or a later one sent.
+	want := make([]expected, o.Groups)
 	for g := range want {
-		want[g] = -1
+		want[g] = expected{accepted: -1, sent: -1}
 	}
 	for i, st := range load.status {
+		g, j := i%o.Groups, i/o.Groups
 		if st == http.StatusOK {
-			g, j := i%o.Groups, i/o.Groups
-			want[g] = max(want[g], j)
+			want[g].accepted = max(want[g].accepted, j)
+		}
+		if st != -1 {
+			want[g].sent = max(want[g].sent, j)
 		}
 	}
 	scan, timedOut := waitFinal(ctx, fake, smp, channels, want, o.Notifications)
@@ -259,7 +346,7 @@ func storm(ctx context.Context, o options) (*report, error) {
 	stopProgress()
 	rep.TimedOut = timedOut
 	rep.Delivery = deliveryReport{
-		Groups: o.Groups, Accepted: scan.accepted, Final: scan.final, Lost: scan.lost,
+		Groups: o.Groups, Accepted: scan.accepted, Final: scan.final, Unaccepted: scan.unaccepted, Lost: scan.lost,
 		Duplicates: scan.duplicates, LostGroups: scan.lostNames,
 		DrainSeconds: drained.Sub(sentEnd).Seconds(), StormSeconds: drained.Sub(load.begin).Seconds(),
 	}
@@ -290,7 +377,7 @@ func storm(ctx context.Context, o options) (*report, error) {
 
 	// Phase 3: a critical alert behind a backlog of warnings.
 	if !timedOut && ctx.Err() == nil {
-		cr, err := injectCritical(ctx, o, fake, smp, r.amslackURL, channels[0])
+		cr, err := injectCritical(ctx, o, fake, smp, r.urls[0], channels[0])
 		if err != nil {
 			rep.Errors = append(rep.Errors, err.Error())
 		}
@@ -316,13 +403,19 @@ func storm(ctx context.Context, o options) (*report, error) {
 	return rep, nil
 }
 
-// rig is amslack and the fake Slack running in this process, each served
-// by a real HTTP server on its own loopback listener.
+// rig is amslack's replicas and the fake Slack running in this process,
+// each served by a real HTTP server on its own loopback listener.
 type rig struct {
-	fake       *slackfake.Server
-	am         *app.App
-	reg        *prometheus.Registry
-	amslackURL string
+	fake *slackfake.Server
+	// apps are the replicas, each with its own storage directory and
+	// registry (regs), answering webhooks at urls.
+	apps []*app.App
+	regs []*prometheus.Registry
+	urls []string
+	// rdb reaches the Redis the replicas share under keyPrefix, to delete
+	// their keys when they stop; nil and "" without Redis.
+	rdb       *redis.Client
+	keyPrefix string
 	// slackConns counts the connections amslack opened to the fake Slack.
 	slackConns atomic.Int64
 
@@ -332,10 +425,11 @@ type rig struct {
 	stopErr  error
 }
 
-// startRig starts the fake Slack with the storm's limits, then amslack built
-// by app.New and started by Start, as the amslack command runs it, from a
-// configuration file that points it at the fake.
-func startRig(o options, work, storage string, channels []string) (*rig, error) {
+// startRig starts the fake Slack with the storm's limits, then each replica
+// built by app.New and started by Start, as the amslack command runs it,
+// from one configuration file that points them at the fake and, with
+// --redis, at the Redis they share under a key prefix of this storm's own.
+func startRig(ctx context.Context, o options, work, storage string, channels []string) (*rig, error) {
 	r := &rig{
 		fake: slackfake.New(slackfake.Options{
 			Token:              botToken,
@@ -345,11 +439,22 @@ func startRig(o options, work, storage string, channels []string) (*rig, error) 
 			WorkspacePerMinute: o.WorkspacePerMinute,
 			RetryAfter:         o.RetryAfter,
 		}),
-		reg: prometheus.NewRegistry(),
 	}
 	r.fake.SetLatency(o.Latency)
+	if o.Redis != "" {
+		r.rdb = redis.NewClient(&redis.Options{Addr: o.Redis})
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := r.rdb.Ping(pctx).Err()
+		cancel()
+		if err != nil {
+			r.rdb.Close()
+			return nil, fmt.Errorf("--redis %s: %w", o.Redis, err)
+		}
+		r.keyPrefix = newKeyPrefix()
+	}
 	fakeLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		r.closeRedis()
 		return nil, err
 	}
 	r.fakeSrv = &http.Server{
@@ -362,43 +467,96 @@ func startRig(o options, work, storage string, channels []string) (*rig, error) 
 		},
 	}
 	r.servers.Go(func() { _ = r.fakeSrv.Serve(fakeLn) })
-	fail := func(err error) (*rig, error) {
-		r.fakeSrv.Close()
-		r.servers.Wait()
-		return nil, err
-	}
 
 	cfgPath := filepath.Join(work, "amslack.yml")
-	if err := os.WriteFile(cfgPath, []byte(configYAML("http://"+fakeLn.Addr().String()+"/api/", channels, o)), 0o600); err != nil {
-		return fail(err)
+	cfg := configYAML("http://"+fakeLn.Addr().String()+"/api/", channels, o, r.keyPrefix)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return nil, errors.Join(err, r.stop())
 	}
-	r.am, err = app.New(app.Options{ConfigFile: cfgPath, StoragePath: storage, Logger: o.Logger, Registry: r.reg, ListenAddress: "127.0.0.1:0"})
-	if err != nil {
-		return fail(err)
+	for i := range o.Replicas {
+		reg := prometheus.NewRegistry()
+		am, err := app.New(app.Options{
+			ConfigFile: cfgPath, StoragePath: replicaStorage(storage, i, o.Replicas),
+			Logger: o.Logger.With("replica", i), Registry: reg, ListenAddress: "127.0.0.1:0",
+		})
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("replica %d: %w", i, err), r.stop())
+		}
+		if err := am.Start(context.Background()); err != nil {
+			_ = am.Stop(context.Background())
+			return nil, errors.Join(fmt.Errorf("replica %d: %w", i, err), r.stop())
+		}
+		r.apps = append(r.apps, am)
+		r.regs = append(r.regs, reg)
+		r.urls = append(r.urls, "http://"+am.Addr().String())
 	}
-	if err := r.am.Start(context.Background()); err != nil {
-		_ = r.am.Stop(context.Background())
-		return fail(err)
-	}
-	r.amslackURL = "http://" + r.am.Addr().String()
 	return r, nil
 }
 
-// stop shuts amslack down in its own order (refuse new webhooks, finish the
-// requests in flight, stop the sender, close the storage), then the fake
-// Slack. Only the first call does anything.
+// gatherers returns the replicas' registries, replica 0's first.
+func (r *rig) gatherers() []prometheus.Gatherer {
+	out := make([]prometheus.Gatherer, len(r.regs))
+	for i, reg := range r.regs {
+		out[i] = reg
+	}
+	return out
+}
+
+// stop shuts the replicas down together, each in its own order (refuse new
+// webhooks, finish the requests in flight, stop the sender, close the
+// storage), then the fake Slack, and deletes the storm's keys in Redis.
+// Only the first call does anything.
 func (r *rig) stop() error {
 	r.stopOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		// Stop leaves the storage open when the sender does not stop in
 		// time: closing it under a running sender would fail its writes.
-		r.stopErr = r.am.Stop(ctx)
+		errs := make([]error, len(r.apps))
+		var wg sync.WaitGroup
+		for i, am := range r.apps {
+			wg.Go(func() {
+				if err := am.Stop(ctx); err != nil {
+					errs[i] = fmt.Errorf("stop replica %d: %w", i, err)
+				}
+			})
+		}
+		wg.Wait()
 		_ = r.fakeSrv.Shutdown(ctx)
 		r.fakeSrv.Close()
 		r.servers.Wait()
+		errs = append(errs, r.deleteKeys(ctx))
+		r.closeRedis()
+		r.stopErr = errors.Join(errs...)
 	})
 	return r.stopErr
+}
+
+// deleteKeys deletes every key under the storm's prefix in Redis.
+func (r *rig) deleteKeys(ctx context.Context) error {
+	if r.rdb == nil {
+		return nil
+	}
+	iter := r.rdb.Scan(ctx, 0, r.keyPrefix+"*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return fmt.Errorf("delete the storm's keys %s* in Redis: %w", r.keyPrefix, err)
+	}
+	for c := range slices.Chunk(keys, 1000) {
+		if err := r.rdb.Unlink(ctx, c...).Err(); err != nil {
+			return fmt.Errorf("delete the storm's keys %s* in Redis: %w", r.keyPrefix, err)
+		}
+	}
+	return nil
+}
+
+func (r *rig) closeRedis() {
+	if r.rdb != nil {
+		r.rdb.Close()
+	}
 }
 
 // heapAfterGC collects garbage and returns the heap's bytes in use (spans)
@@ -410,11 +568,40 @@ func heapAfterGC() (inuse, alloc uint64) {
 	return m.HeapInuse, m.HeapAlloc
 }
 
+// expected is what Slack may show of one group once the storm is over: its
+// last accepted notification, or a later one that was sent but not
+// answered 200. amslack may have recorded that one before its answer
+// failed (as when a call to Redis times out after the write), which
+// Alertmanager's retry of the notification would have done anyway.
+type expected struct {
+	// accepted is the last notification answered 200, -1 for none; sent
+	// is the last one sent, -1 for none.
+	accepted, sent int
+}
+
+// shows reports whether header shows one of the notifications e allows of
+// a group with k, and whether that one is later than the last accepted.
+func (e expected) shows(header string, k int) (ok, later bool) {
+	if e.accepted < 0 {
+		return false, false
+	}
+	if stepOf(e.accepted, k).headerMatches(header) {
+		return true, false
+	}
+	for j := e.accepted + 1; j <= e.sent; j++ {
+		if stepOf(j, k).headerMatches(header) {
+			return true, true
+		}
+	}
+	return false, false
+}
+
 // finalScan is what the fake Slack shows of the storm's groups.
 type finalScan struct {
 	// accepted counts the groups with at least one accepted
-	// notification, final those whose latest message shows the last one.
-	accepted, final, lost, duplicates int
+	// notification, final those whose latest message shows the last one
+	// or, for unaccepted of them, a later one that was not answered 200.
+	accepted, final, unaccepted, lost, duplicates int
 	// lostNames names the first lost groups.
 	lostNames []string
 }
@@ -422,9 +609,9 @@ type finalScan struct {
 // maxListed bounds the lost groups and violations a report lists.
 const maxListed = 20
 
-// scanFinal reads every storm message in the fake Slack. want holds, per
-// group, the last accepted notification, -1 for none.
-func scanFinal(fake *slackfake.Server, channels []string, want []int, k int) finalScan {
+// scanFinal reads every storm message in the fake Slack and compares it
+// with what is expected of each group.
+func scanFinal(fake *slackfake.Server, channels []string, want []expected, k int) finalScan {
 	latest := make([]string, len(want))
 	tops := make([]int, len(want))
 	for _, ch := range channels {
@@ -443,17 +630,21 @@ func scanFinal(fake *slackfake.Server, channels []string, want []int, k int) fin
 		}
 	}
 	var s finalScan
-	for g, j := range want {
-		if j < 0 {
+	for g, e := range want {
+		if e.accepted < 0 {
 			continue
 		}
 		s.accepted++
-		if stepOf(j, k).headerMatches(latest[g]) {
+		switch ok, later := e.shows(latest[g], k); {
+		case ok:
 			s.final++
-		} else {
+			if later {
+				s.unaccepted++
+			}
+		default:
 			s.lost++
 			if len(s.lostNames) < maxListed {
-				s.lostNames = append(s.lostNames, fmt.Sprintf("%s (want notification %d, Slack shows %q)", groupName(prefixStorm, g), j+1, latest[g]))
+				s.lostNames = append(s.lostNames, fmt.Sprintf("%s (want notification %d, Slack shows %q)", groupName(prefixStorm, g), e.accepted+1, latest[g]))
 			}
 		}
 		if tops[g] > 1 {
@@ -471,7 +662,7 @@ const settleWait = 5 * time.Second
 // waitFinal waits until Slack shows every group's last accepted
 // notification, or ctx ends. The fake is read in full only when amslack's
 // outbox is empty, since until then the storm cannot be over.
-func waitFinal(ctx context.Context, fake *slackfake.Server, smp *sampler, channels []string, want []int, k int) (finalScan, bool) {
+func waitFinal(ctx context.Context, fake *slackfake.Server, smp *sampler, channels []string, want []expected, k int) (finalScan, bool) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	var emptySince time.Time
@@ -525,7 +716,7 @@ func injectCritical(ctx context.Context, o options, fake *slackfake.Server, smp 
 	var bg sync.WaitGroup
 	defer bg.Wait()
 	defer stopProgress()
-	bg.Go(func() { progress(progressCtx, o.Progress, "critical", smp, wc, o.CriticalBacklog+1) })
+	bg.Go(func() { progress(progressCtx, o.Progress, "critical", smp, []*webhookClient{wc}, o.CriticalBacklog+1) })
 	start := time.Now()
 	backlog := schedule{n: o.CriticalBacklog, concurrency: o.Concurrency}.run(ctx, func(ctx context.Context, i int) outcome {
 		return wc.post(ctx, backlogChannel(i), payload(groupName(prefixBacklog, i), i, "warning", stepOf(0, 1)))

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/amslack/amslack/receiver"
+	"github.com/amslack/amslack/receiver/alertgroup/storetest"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
@@ -65,6 +68,9 @@ func TestStorm(t *testing.T) {
 			if rep.Slack.Violations != 0 {
 				t.Errorf("Retry-After violations: %q", rep.Slack.ViolationList)
 			}
+			if rep.Slack.Extra != 0 {
+				t.Errorf("%d Slack calls beyond what the notifications need: %+v", rep.Slack.Extra, rep.Slack)
+			}
 			if rep.Webhooks.Accepted != tc.groups*tc.notifications {
 				t.Errorf("accepted %d webhooks, want %d: %v", rep.Webhooks.Accepted, tc.groups*tc.notifications, rep.Webhooks.Statuses)
 			}
@@ -93,6 +99,149 @@ func TestStorm(t *testing.T) {
 				t.Errorf("report does not say lost 0:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// TestStormReplicas runs a small storm through three replicas that share a
+// real Redis, with most groups sent to replica 0, and checks that the
+// installation loses nothing, posts each group once, keeps to Retry-After,
+// that every replica took webhooks, and that the storm leaves no keys in
+// Redis.
+func TestStormReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three amslack replicas and a fake Slack for a few seconds")
+	}
+	rdb := storetest.RedisClient(t)
+	o := defaultOptions()
+	o.Groups, o.Channels, o.Notifications, o.CriticalBacklog = 40, 3, 3, 20
+	o.Replicas, o.Redis, o.Skew = 3, storetest.RedisAddr, 0.8
+	o.BaselineWrites = 20
+	o.Timeout = time.Minute
+	rep, err := storm(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.TimedOut || len(rep.Errors) > 0 {
+		t.Fatalf("timed out %v, errors %q", rep.TimedOut, rep.Errors)
+	}
+	if rep.Delivery.Lost != 0 || rep.Delivery.Final != o.Groups {
+		t.Errorf("lost %d, final %d of %d groups: %q", rep.Delivery.Lost, rep.Delivery.Final, o.Groups, rep.Delivery.LostGroups)
+	}
+	if rep.Delivery.Duplicates != 0 {
+		t.Errorf("%d groups have more than one message", rep.Delivery.Duplicates)
+	}
+	if rep.Slack.Extra != 0 {
+		t.Errorf("%d Slack calls beyond what the notifications need: %+v", rep.Slack.Extra, rep.Slack)
+	}
+	if rep.Slack.Violations != 0 {
+		t.Errorf("Retry-After violations: %q", rep.Slack.ViolationList)
+	}
+	if rep.Webhooks.Accepted != o.Groups*o.Notifications {
+		t.Errorf("accepted %d webhooks, want %d: %v", rep.Webhooks.Accepted, o.Groups*o.Notifications, rep.Webhooks.Statuses)
+	}
+	per := rep.Webhooks.AcceptedPerReplica
+	if len(per) != o.Replicas {
+		t.Fatalf("accepted per replica %v, want %d replicas", per, o.Replicas)
+	}
+	for i, n := range per {
+		if n == 0 {
+			t.Errorf("replica %d accepted nothing: %v", i, per)
+		}
+	}
+	if per[0] <= per[1]+per[2] {
+		t.Errorf("accepted per replica %v: replica 0 should have most with --skew 0.8", per)
+	}
+	if rep.Critical == nil || !rep.Critical.Delivered || rep.Critical.BacklogAccepted != o.CriticalBacklog {
+		t.Errorf("critical phase: %+v", rep.Critical)
+	}
+	if !rep.Settings.Redis || rep.Settings.RedisKeyPrefix == "" {
+		t.Fatalf("settings %+v do not show Redis", rep.Settings)
+	}
+	keys, err := rdb.Keys(t.Context(), rep.Settings.RedisKeyPrefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) > 0 {
+		t.Errorf("the storm left %d keys in Redis, such as %q", len(keys), keys[0])
+	}
+	var out bytes.Buffer
+	if err := rep.writeText(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "3 replicas sharing Redis") || !strings.Contains(out.String(), "per replica") {
+		t.Errorf("report does not show the replicas:\n%s", out.String())
+	}
+}
+
+// TestReplicaOf checks that groups are spread over the replicas in the
+// proportions --skew asks for, overall and within each channel.
+func TestReplicaOf(t *testing.T) {
+	const groups, channels = 3000, 3
+	for _, tc := range []struct {
+		n    int
+		skew float64
+		want []float64
+	}{
+		{1, 0, []float64{1}},
+		{3, 0, []float64{1.0 / 3, 1.0 / 3, 1.0 / 3}},
+		{3, 0.8, []float64{0.8, 0.1, 0.1}},
+		{4, 0.4, []float64{0.4, 0.2, 0.2, 0.2}},
+		{2, 1, []float64{1, 0}},
+	} {
+		t.Run(fmt.Sprintf("%d replicas skew %g", tc.n, tc.skew), func(t *testing.T) {
+			counts := make([][]int, channels)
+			for c := range counts {
+				counts[c] = make([]int, tc.n)
+			}
+			for g := range groups {
+				r := replicaOf(g, tc.n, tc.skew)
+				if r < 0 || r >= tc.n {
+					t.Fatalf("group %d goes to replica %d of %d", g, r, tc.n)
+				}
+				counts[g%channels][r]++
+			}
+			for c, byReplica := range counts {
+				for r, n := range byReplica {
+					share := float64(n) / (groups / channels)
+					if math.Abs(share-tc.want[r]) > 0.01 {
+						t.Errorf("channel %d: replica %d has %.3f of the groups, want %.3f", c, r, share, tc.want[r])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestReadGauges checks that counters are summed over the replicas, that
+// the outbox's depth is read from the first alone, and that metrics without
+// the depth are an error rather than an empty outbox.
+func TestReadGauges(t *testing.T) {
+	replica := func(pending float64, withDepth bool) *prometheus.Registry {
+		reg := prometheus.NewRegistry()
+		f := promauto.With(reg)
+		if withDepth {
+			f.NewGaugeVec(prometheus.GaugeOpts{Name: "amslack_outbox_pending", Help: "h"}, []string{"channel"}).WithLabelValues("C1").Set(pending)
+			f.NewGauge(prometheus.GaugeOpts{Name: "amslack_outbox_dead_letters", Help: "h"})
+		}
+		f.NewCounterVec(prometheus.CounterOpts{Name: "amslack_outbox_coalesced_total", Help: "h"}, []string{"kind"}).WithLabelValues("notify").Add(2)
+		f.NewCounterVec(prometheus.CounterOpts{Name: "amslack_slack_requests_total", Help: "h"}, []string{"result"}).WithLabelValues("ok").Add(5)
+		return reg
+	}
+	g, err := readGauges([]prometheus.Gatherer{replica(7, true), replica(7, true), replica(7, true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(g.pending, map[string]float64{"C1": 7}); diff != "" {
+		t.Errorf("pending (-got +want):\n%s", diff)
+	}
+	if g.coalesced != 6 || g.slackOK != 15 {
+		t.Errorf("coalesced %g, Slack calls %g; want 6 and 15, summed over 3 replicas", g.coalesced, g.slackOK)
+	}
+	if _, err := readGauges([]prometheus.Gatherer{replica(0, false)}); !errors.Is(err, errNoDepth) {
+		t.Errorf("metrics without the depth: got error %v, want %v", err, errNoDepth)
+	}
+	if _, err := readGauges([]prometheus.Gatherer{replica(1, true), replica(0, false)}); err != nil {
+		t.Errorf("replicas but the first need no depth: %v", err)
 	}
 }
 
@@ -150,6 +299,32 @@ func TestPayload(t *testing.T) {
 		if firing != s.firing() || (m.Status == "resolved") != s.resolved {
 			t.Errorf("notification %d: status %s with %d firing, want %+v", j, m.Status, firing, s)
 		}
+	}
+}
+
+// TestExpectedShows checks which notifications of a group count as final:
+// the last accepted one, or a later one sent without a 200.
+func TestExpectedShows(t *testing.T) {
+	const k = 3
+	for _, tc := range []struct {
+		name      string
+		e         expected
+		header    string
+		ok, later bool
+	}{
+		{"last accepted", expected{accepted: 1, sent: 1}, "🔥 Storm000001 — 2 firing", true, false},
+		{"earlier", expected{accepted: 1, sent: 1}, "🔥 Storm000001 — 1 firing", false, false},
+		{"later, not sent", expected{accepted: 1, sent: 1}, "✅ Storm000001 — resolved", false, false},
+		{"later, sent without a 200", expected{accepted: 1, sent: 2}, "✅ Storm000001 — resolved", true, true},
+		{"none accepted", expected{accepted: -1, sent: 2}, "✅ Storm000001 — resolved", false, false},
+		{"nothing in Slack", expected{accepted: 0, sent: 2}, "", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ok, later := tc.e.shows(tc.header, k)
+			if ok != tc.ok || later != tc.later {
+				t.Errorf("%+v.shows(%q) = %v, %v; want %v, %v", tc.e, tc.header, ok, later, tc.ok, tc.later)
+			}
+		})
 	}
 }
 
@@ -269,7 +444,10 @@ func TestSamplerIdleGaps(t *testing.T) {
 		pending := promauto.With(reg).NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: "amslack", Subsystem: "outbox", Name: "pending", Help: "as amslack's outbox has it",
 		}, []string{"channel"})
-		smp := newSampler(reg, []string{"C1", "C2"}, 10*time.Millisecond)
+		promauto.With(reg).NewGauge(prometheus.GaugeOpts{
+			Namespace: "amslack", Subsystem: "outbox", Name: "dead_letters", Help: "as amslack's outbox has it",
+		})
+		smp := newSampler([]prometheus.Gatherer{reg}, []string{"C1", "C2"}, 10*time.Millisecond)
 		ctx, cancel := context.WithCancel(t.Context())
 		start := time.Now()
 		done := make(chan struct{})
@@ -435,6 +613,11 @@ func TestRunFlags(t *testing.T) {
 		{"no groups", []string{"--groups", "0"}, 1, "--groups must be positive"},
 		{"negative rate", []string{"--rate", "-1"}, 1, "--rate must not be negative"},
 		{"bad log level", []string{"--log-level", "loud"}, 2, "--log-level"},
+		{"replicas without Redis", []string{"--replicas", "3"}, 1, "--replicas 3 needs --redis"},
+		{"Redis without port", []string{"--redis", "localhost"}, 1, "want host:port"},
+		{"skew above 1", []string{"--replicas", "2", "--redis", "127.0.0.1:1", "--skew", "1.5"}, 1, "--skew must be from 0 to 1"},
+		{"skew of one replica", []string{"--redis", "127.0.0.1:1", "--skew", "0.5"}, 1, "--skew needs --replicas above 1"},
+		{"no replicas", []string{"--replicas", "0"}, 1, "--replicas must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
