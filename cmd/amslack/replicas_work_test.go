@@ -144,7 +144,6 @@ func TestKilledReplicaWorkIsTakenOver(t *testing.T) {
 	fake, slackURL := fakeSlack(t, limits)
 	cfg := replicaConfig(slackURL, storetest.RedisAddr, prefix, "delivery: {channel_rate: 1, channel_burst: 1}\n")
 	a := startAmslack(t, cfg, "")
-	b := startAmslack(t, cfg, "")
 
 	const n = 10
 	for i := range n {
@@ -152,10 +151,12 @@ func TestKilledReplicaWorkIsTakenOver(t *testing.T) {
 			t.Fatalf("notification %d: %d %s", i, code, body)
 		}
 	}
-	// a holds the channel and delivers one a second; let it start.
+	// a holds the channel and delivers one a second; once it posted, b
+	// starts and finds the lease taken.
 	waitFor(t, fake, 20*time.Second, "replica a's first post", func() bool {
 		return len(topLevel(fake, testChannel)) >= 1
 	})
+	b := startAmslack(t, cfg, "")
 	a.kill(t)
 	killed := time.Now()
 	before := len(topLevel(fake, testChannel))
