@@ -126,7 +126,6 @@ func AlertSilencedReply(name string, d time.Duration, byDefault bool, until time
 	return Mrkdwnf("Silenced %s for %s (%s), until %s (silence %s). For another duration, use Custom silence… or Alertmanager.", name, model.Duration(d), which, Until(until), id)
 }
 
-
 // AlertGoneReply says that the chosen alert is no longer among the
 // group's alerts.
 const AlertGoneReply = "That alert is no longer in this group's latest notification, so amslack will not silence it. Nothing was done."
