@@ -77,9 +77,6 @@ func (a *App) newInteract(cfg *Config, s *secrets, client *slackapi.Client) erro
 	if l := in.SilenceExpiryLead; l != nil {
 		o.SilenceExpiryLead = time.Duration(*l)
 	}
-	if _, ok := any(client).(interact.HomePublisher); !ok {
-		a.logger.Info("App Home is off: the Slack client cannot publish views (views.publish)")
-	}
 	a.interact, err = interact.New(o)
 	if err != nil {
 		return err
@@ -199,3 +196,6 @@ func (a *App) mountInteract(mux *http.ServeMux) {
 	mux.HandleFunc("POST /slack/commands", a.interact.ServeCommands)
 	mux.HandleFunc("POST /slack/events", a.interact.ServeEvents)
 }
+
+// The one Slack client publishes App Home views, through its limiter.
+var _ interact.HomePublisher = (*slackapi.Client)(nil)
