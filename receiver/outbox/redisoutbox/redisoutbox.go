@@ -128,7 +128,7 @@ type Outbox struct {
 	deadLimit int
 	wake      chan struct{}
 
-	// mu guards leases, others, channels, polled and unsettled.
+	// mu guards leases, others, channels, probed, polled and unsettled.
 	mu sync.Mutex
 	// leases holds the leases this process holds, by channel.
 	leases map[string]*lease
@@ -137,6 +137,9 @@ type Outbox struct {
 	others map[string]time.Time
 	// channels is what Channels last read, for when Redis fails.
 	channels []string
+	// probed holds, for the channels that have entries in flight and none
+	// queued, when Channels last listed them (see Channels).
+	probed map[string]time.Time
 	// polled is when Run last woke the sender on its own.
 	polled time.Time
 	// unsettled holds the settlements of entries in flight that Redis
@@ -189,6 +192,7 @@ func New(c *redis.Client, opts Options) (*Outbox, error) {
 		wake:      make(chan struct{}, 1),
 		leases:    map[string]*lease{},
 		others:    map[string]time.Time{},
+		probed:    map[string]time.Time{},
 	}
 	o.metrics = newMetrics(opts.Registerer, o)
 	return o, nil
@@ -567,19 +571,49 @@ func (o *Outbox) quarantine(ctx context.Context, key alertgroup.Key, id, data, l
 // whose lease another replica held when Lease last asked, until that lease
 // would end unless renewed: this replica cannot claim their entries. When
 // Redis fails, it returns what it read last.
+//
+// A channel whose entries are all in flight is listed too, once per lease
+// TTL: a replica that died with the channel's last entry in flight, or
+// released the lease while Redis failed the entry's settlement, left it to
+// whoever takes the lease next, which requeues it (see Lease). Listed at
+// every call, a channel whose entries are this replica's own, in flight
+// under its current lease, would have the sender take and give up its
+// lease in a loop.
 func (o *Outbox) Channels() []string {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	chs, err := o.c.HKeys(ctx, o.key("queued")).Result()
+	var queued, withEntries *redis.StringSliceCmd
+	_, err := o.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		queued = p.HKeys(ctx, o.key("queued"))
+		withEntries = p.HKeys(ctx, o.key("depth"))
+		return nil
+	})
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	chs := o.channels
+	now := time.Now()
 	if err != nil {
 		o.metrics.redisErrors.WithLabelValues("channels").Inc()
 		o.logger.Debug("Cannot list the outbox's channels", "err", err)
-		chs = o.channels
+	} else {
+		chs = queued.Val()
+		for _, ch := range withEntries.Val() {
+			if slices.Contains(chs, ch) || o.leases[ch] != nil {
+				continue
+			}
+			if at, ok := o.probed[ch]; ok && now.Sub(at) < o.ttl {
+				continue
+			}
+			o.probed[ch] = now
+			chs = append(chs, ch)
+		}
+		for ch, at := range o.probed {
+			if now.Sub(at) >= o.ttl {
+				delete(o.probed, ch)
+			}
+		}
 	}
 	o.channels = chs
-	now := time.Now()
 	out := make([]string, 0, len(chs))
 	for _, ch := range chs {
 		if until, ok := o.others[ch]; ok && now.Before(until) && o.leases[ch] == nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"slices"
 	"testing"
 	"time"
 
@@ -635,5 +636,48 @@ func TestReleasedLeaseIsNoTakeover(t *testing.T) {
 	takeLease(t, b, ch)
 	if got := testutil.ToFloat64(b.metrics.leaseTakeovers); got != 0 {
 		t.Errorf("lease takeovers = %v after a released the lease, want 0", got)
+	}
+}
+
+// TestLastEntryInFlightIsTakenOver: a replica dies with its channel's only
+// entry in flight. Nothing is queued for the channel, yet the other
+// replica lists it, takes the lease once it runs out, and gets the entry.
+func TestLastEntryInFlightIsTakenOver(t *testing.T) {
+	const ttl = 300 * time.Millisecond
+	a, b, _ := twoReplicas(t, ttl)
+	ch := outboxtest.Channel
+	a.enqueue(t, outboxtest.Note("Last", "warning", outboxtest.Epoch))
+	takeLease(t, a, ch)
+	if _, ok, _ := a.Claim(ch, outboxtest.Epoch); !ok {
+		t.Fatal("a claimed nothing")
+	}
+	a.stop()
+
+	deadline := time.After(waitFor)
+	for {
+		if slices.Contains(b.Channels(), ch) {
+			if _, ok, err := b.Lease(t.Context(), ch); err != nil {
+				t.Fatal(err)
+			} else if ok {
+				break
+			}
+		}
+		select {
+		case <-b.Wake():
+		case <-time.After(ttl / 3):
+		case <-deadline:
+			t.Fatalf("b never took over %s, whose only entry a left in flight", ch)
+		}
+	}
+	e, ok, _ := b.Claim(ch, outboxtest.Epoch)
+	if !ok || e.Notification.Key != outboxtest.Key("Last") {
+		t.Fatalf("b claimed %v, %v; want the entry a left in flight", e.Notification.Key, ok)
+	}
+	if err := b.Done(t.Context(), e); err != nil {
+		t.Fatal(err)
+	}
+	// Drained: the channel is listed no more.
+	if chs := b.Channels(); slices.Contains(chs, ch) {
+		t.Errorf("b lists %s after its last entry was delivered: %v", ch, chs)
 	}
 }
