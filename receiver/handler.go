@@ -53,10 +53,14 @@ type Options struct {
 	// DedupWindow is how long copies from HA peers are recognised.
 	DedupWindow time.Duration
 	// DedupSize bounds the number of groups remembered for that.
-	DedupSize  int
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
-	Now        func() time.Time
+	DedupSize int
+	// RecordTimeout bounds how long recording a notification may take,
+	// from waiting for an HA peer's copy to the outbox's commit; past it
+	// the answer is 503 (default DefaultRecordTimeout).
+	RecordTimeout time.Duration
+	Logger        *slog.Logger
+	Registerer    prometheus.Registerer
+	Now           func() time.Time
 }
 
 // Handler serves POST /webhook.
@@ -65,8 +69,10 @@ type Handler struct {
 	closed   atomic.Bool
 	enqueuer Enqueuer
 	dedup    *haDedup
-	logger   *slog.Logger
-	now      func() time.Time
+	// recordTimeout is Options.RecordTimeout.
+	recordTimeout time.Duration
+	logger        *slog.Logger
+	now           func() time.Time
 
 	received       *prometheus.CounterVec
 	duplicates     prometheus.Counter
@@ -88,6 +94,13 @@ const (
 	resultUnrouted     = "unrouted"
 	resultUnavailable  = "unavailable"
 )
+
+// DefaultRecordTimeout is Options.RecordTimeout when it is not set: with
+// the time to read the body and write the answer, Alertmanager has its
+// 503 within 2 s and sends the notification again, rather than waiting on
+// a store that stalled (Alertmanager's webhook timeout is 10 s by default,
+// https://prometheus.io/docs/alerting/latest/configuration/#webhook_config).
+const DefaultRecordTimeout = 1800 * time.Millisecond
 
 // NewHandler returns a webhook handler.
 func NewHandler(o Options) *Handler {
@@ -112,12 +125,17 @@ func NewHandler(o Options) *Handler {
 	if o.Router == nil {
 		o.Router = NewRouter(nil, nil)
 	}
+	if o.RecordTimeout <= 0 {
+		o.RecordTimeout = DefaultRecordTimeout
+	}
 	reg := promauto.With(o.Registerer)
 	h := &Handler{
 		enqueuer: o.Enqueuer,
 		dedup:    newHADedup(o.DedupSize, o.DedupWindow),
-		logger:   o.Logger,
-		now:      o.Now,
+
+		recordTimeout: o.RecordTimeout,
+		logger:        o.Logger,
+		now:           o.Now,
 		received: reg.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "amslack",
 			Name:      "notifications_received_total",
@@ -269,7 +287,9 @@ func (h *Handler) serve(r *http.Request) (string, error) {
 	}
 
 	group, id := identity(m, dest)
-	done, fresh, err := h.dedup.reserve(r.Context(), group, id)
+	ctx, cancel := context.WithTimeout(r.Context(), h.recordTimeout)
+	defer cancel()
+	done, fresh, err := h.dedup.reserve(ctx, group, id)
 	if err != nil {
 		return resultUnavailable, fail(http.StatusServiceUnavailable, resultUnavailable, "gave up waiting for the first copy of this notification: %v", err)
 	}
@@ -284,7 +304,7 @@ func (h *Handler) serve(r *http.Request) (string, error) {
 		Message:    m,
 		ReceivedAt: h.now(),
 	}
-	err = h.enqueuer.Enqueue(r.Context(), n)
+	err = h.enqueuer.Enqueue(ctx, n)
 	done(err == nil)
 	if err != nil {
 		return resultUnavailable, fail(http.StatusServiceUnavailable, resultUnavailable, "cannot record the notification now: %v", err)

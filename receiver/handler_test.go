@@ -377,3 +377,37 @@ func TestCopyWaitsForTheOriginalsCommit(t *testing.T) {
 		t.Errorf("%d notifications recorded, want the copy", len(g.got))
 	}
 }
+
+// stalled is an Enqueuer whose store never answers: it returns only when
+// its context ends, and says whether that context had a deadline.
+type stalled struct{ deadline chan bool }
+
+func (s stalled) Enqueue(ctx context.Context, _ alertgroup.Notification) error {
+	_, ok := ctx.Deadline()
+	s.deadline <- ok
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestRecordingIsBounded: a store that stops answering gets the
+// notification a 503 once RecordTimeout has passed, however the store
+// itself bounds its calls, so that Alertmanager sends it again rather than
+// wait.
+func TestRecordingIsBounded(t *testing.T) {
+	s := stalled{deadline: make(chan bool, 1)}
+	h := NewHandler(Options{
+		Settings:      Settings{Router: NewRouter([]*Route{{Name: "d", Channel: "C0DEFAULT1"}}, nil)},
+		Enqueuer:      s,
+		RecordTimeout: 50 * time.Millisecond,
+	})
+	w := post(h, fixture(t, "v035-firing.json"), nil)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("status = %d, want 503", w.Code)
+	}
+	if !<-s.deadline {
+		t.Error("the store was called without a deadline")
+	}
+	if d := NewHandler(Options{Enqueuer: s}).recordTimeout; d != DefaultRecordTimeout {
+		t.Errorf("default record timeout = %s, want %s", d, DefaultRecordTimeout)
+	}
+}
