@@ -725,8 +725,9 @@ func (h *Handler) duplicate(c click) (seenClick, bool) {
 
 func (h *Handler) forget(c click) {
 	h.dedupMu.Lock()
-	defer h.dedupMu.Unlock()
 	h.seen.Remove(c.dedupKey())
+	h.dedupMu.Unlock()
+	// The store is told without the lock, as duplicate asks it.
 	h.unclaim(c.dedupKey())
 }
 
@@ -748,7 +749,6 @@ func (h *Handler) settle(c click, succeeded bool) {
 		undone = b.Undoes()
 	}
 	h.dedupMu.Lock()
-	defer h.dedupMu.Unlock()
 	k := c.dedupKey()
 	if s, ok := h.seen.Peek(k); ok {
 		s.done = true
@@ -764,6 +764,7 @@ func (h *Handler) settle(c click, succeeded bool) {
 			}
 		}
 	}
+	h.dedupMu.Unlock()
 	h.unclaim(reopened...)
 }
 
