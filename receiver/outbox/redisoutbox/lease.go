@@ -2,6 +2,7 @@ package redisoutbox
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"time"
@@ -87,7 +88,7 @@ func (o *Outbox) Lease(ctx context.Context, channel string) (outbox.Lease, bool,
 	o.mu.Unlock()
 
 	start := time.Now()
-	r, err := o.run(ctx, "lease", o.c, leaseScript, channel, o.ttl.Milliseconds(), o.owner)
+	r, err := o.run(ctx, "lease", o.c, leaseScript, channel, o.ttl.Milliseconds(), o.owner, rand.Text())
 	if err != nil {
 		return nil, false, fmt.Errorf("take the outbox lease of %s: %w", channel, err)
 	}

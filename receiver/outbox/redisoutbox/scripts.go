@@ -330,7 +330,11 @@ return {'ok'}
 // pending entry behind them; it answers the others, whose merge happens in
 // Go, with their IDs, tokens, keys and data.
 //
-// ARGV: prefix, channel, TTL in ms, owner. The answer is "held" and the
+// The token is the fence counter and the caller's nonce: after a failover
+// to a Redis replica that had not yet received the last INCR, the counter
+// can repeat, and the nonce keeps two leases from sharing a token.
+//
+// ARGV: prefix, channel, TTL in ms, owner, nonce. The answer is "held" and the
 // lease's remaining ms, or "ok", the token, the number requeued, the
 // previous owner, and the entries to merge.
 var leaseScript = redis.NewScript(lib + `
@@ -339,7 +343,7 @@ local lease = P .. 'lease:' .. ch
 if redis.call('EXISTS', lease) == 1 then
   return {'held', redis.call('PTTL', lease)}
 end
-local token = string.format('%d', redis.call('INCR', P .. 'fence'))
+local token = string.format('%d', redis.call('INCR', P .. 'fence')) .. '.' .. ARGV[5]
 redis.call('SET', lease, token, 'PX', ARGV[3])
 local prev = redis.call('HGET', P .. 'owners', ch) or ''
 redis.call('HSET', P .. 'owners', ch, ARGV[4])
