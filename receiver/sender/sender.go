@@ -725,8 +725,13 @@ const postingLease = 30 * time.Second
 // replicas share the store. If another replica posted it since g was read,
 // or is posting it, the entry is retried shortly and then updates that
 // message.
+//
+// An outbox that leases channels (outbox.Leaser) already makes one replica
+// the channel's only poster, and fences its store writes: a posting lease
+// on top would only hold a group's first message back for postingLease
+// after that replica died, well past the channel lease's takeover.
 func (s *Sender) lease(ctx context.Context, key alertgroup.Key, g alertgroup.Group, now time.Time) error {
-	if !s.shared {
+	if !s.shared || s.leaser != nil {
 		return nil
 	}
 	_, err := s.store.Update(ctx, key, func(cur *alertgroup.Group, _ bool) error {
