@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -224,52 +223,45 @@ func tryWebhook(url string, body []byte) int {
 // again, as Alertmanager would.
 func TestRedisRestartLosesNothing(t *testing.T) {
 	rds := storetest.StartRedis(t, true)
-	fake, slackURL := fakeSlack(t, slackfake.Options{})
-	cfg := replicaConfig(slackURL, rds.Addr, "amslack:", "")
+	// Slack takes two messages a second, so that a backlog waits in
+	// Redis when it is killed.
+	fake, slackURL := fakeSlack(t, slackfake.Options{ChannelPerSecond: 2, ChannelBurst: 1, RetryAfter: time.Second})
+	cfg := replicaConfig(slackURL, rds.Addr, "amslack:", "delivery: {channel_rate: 2, channel_burst: 1}\n")
 	reps := []*proc{startAmslack(t, cfg, ""), startAmslack(t, cfg, "")}
 
 	const n = 40
-	var (
-		mu       sync.Mutex
-		accepted = map[string]bool{}
-		refused  int
-	)
-	count := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(accepted)
-	}
-	// Alertmanager sends the next group while the previous one is
-	// answered, and sends a refused one again later.
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			name := fmt.Sprintf("Restart%02d", i)
-			time.Sleep(time.Duration(i) * 50 * time.Millisecond)
-			deadline := time.Now().Add(60 * time.Second)
-			for time.Now().Before(deadline) {
-				code := tryWebhook(reps[i%2].URL+"/webhook", groupPayload(name, "firing"))
-				mu.Lock()
-				if code == 200 {
-					accepted[name] = true
-					mu.Unlock()
-					return
+	accepted := make(chan int, n)
+	refused := 0
+	// Alertmanager sends the groups one after the other, to both replicas
+	// in turn, and sends a refused one again a little later.
+	go func() {
+		for i := range n {
+			for range 300 {
+				if tryWebhook(reps[i%2].URL+"/webhook", groupPayload(fmt.Sprintf("Restart%02d", i), "firing")) == 200 {
+					accepted <- i
+					break
 				}
 				refused++
-				mu.Unlock()
-				time.Sleep(200 * time.Millisecond)
+				time.Sleep(100 * time.Millisecond)
 			}
-		})
+		}
+		close(accepted)
+	}()
+	got := 0
+	for range accepted {
+		if got++; got == n/4 {
+			break
+		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for count() < n/4 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	if delivered := len(topLevel(fake, testChannel)); delivered >= got {
+		t.Fatalf("%d delivered of %d accepted when Redis was to be killed: no backlog to lose", delivered, got)
 	}
 	rds.Restart()
-	wg.Wait()
-
-	if got := count(); got != n {
-		t.Fatalf("%d of %d notifications accepted within 60s of retries", got, n)
+	for range accepted {
+		got++
+	}
+	if got != n {
+		t.Fatalf("%d of %d notifications accepted within 30s of retries each", got, n)
 	}
 	waitFor(t, fake, 60*time.Second, fmt.Sprintf("all %d accepted notifications in Slack", n), func() bool {
 		return len(topLevel(fake, testChannel)) >= n
