@@ -16,6 +16,9 @@ type slackManifest struct {
 		MajorVersion int `yaml:"major_version"`
 	} `yaml:"_metadata"`
 	Features struct {
+		AppHome struct {
+			HomeTabEnabled bool `yaml:"home_tab_enabled"`
+		} `yaml:"app_home"`
 		SlashCommands []struct {
 			URL string `yaml:"url"`
 		} `yaml:"slash_commands"`
@@ -55,6 +58,7 @@ func readSlackManifest(t *testing.T, file string) slackManifest {
 
 // TestSlackManifests checks that the minimal manifest holds nothing that
 // needs a paid plan, that the full one holds everything amslack serves,
+// App Home included,
 // and that every URL in them is one of amslack's Slack endpoints.
 func TestSlackManifests(t *testing.T) {
 	minimal := readSlackManifest(t, "slack-app-manifest-minimal.yml")
@@ -80,6 +84,14 @@ func TestSlackManifests(t *testing.T) {
 	}
 	if full.Functions["silence_alerts"] == nil || full.Metadata.MajorVersion != 2 || full.Settings.Events == nil || len(full.Features.SlashCommands) == 0 {
 		t.Error("the full manifest lacks the silence_alerts step (manifest version 2), the Events API or the slash command")
+	}
+	// amslack publishes the Home tab when a user opens it, which Slack
+	// tells it with the app_home_opened event.
+	if !full.Features.AppHome.HomeTabEnabled {
+		t.Error("the full manifest does not enable the Home tab (features.app_home.home_tab_enabled)")
+	}
+	if full.Settings.Events == nil || !slices.Contains(full.Settings.Events.BotEvents, "app_home_opened") {
+		t.Error("the full manifest does not subscribe to the app_home_opened bot event (settings.event_subscriptions.bot_events)")
 	}
 
 	for file, m := range map[string]slackManifest{"minimal": minimal, "full": full} {
