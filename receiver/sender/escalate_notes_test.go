@@ -51,3 +51,48 @@ func TestUrgentNotes(t *testing.T) {
 		})
 	}
 }
+
+// TestUrgentNotesReplyOneEach: two escalation steps due in one pass, with
+// what people did, become three replies: the change, then each step on its
+// own, broadcast only where its step asks.
+func TestUrgentNotesReplyOneEach(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, slackfake.SlackRateLimits(), limits{}, RouteOptions{ThreadReplies: true})
+		const ch = "C0ESCALATE"
+		n := notification("G", ch, "firing", "critical", "a")
+		h.enqueue(t, n)
+		h.settle(t, time.Minute)
+		ts := h.fake.Messages(ch)[0].TS
+		notes := []string{
+			render.UrgentNote("📣 Escalated to <@U0CAROL01>", false),
+			"👀 Acknowledged by <@U0ALICE001>",
+			render.UrgentNote("📣 Escalated to <!subteam^S0ONCALL>", true),
+		}
+		if err := h.outbox.Refresh(context.Background(), n.Key, "default", notes...); err != nil {
+			t.Fatal(err)
+		}
+		h.settle(t, time.Minute)
+		m, _ := h.fake.Message(ch, ts)
+		type reply struct {
+			text      string
+			broadcast bool
+		}
+		var got []reply
+		for _, r := range m.Replies {
+			got = append(got, reply{r.Text, r.Broadcast})
+		}
+		want := []reply{
+			{"👀 Acknowledged by <@U0ALICE001>", false},
+			{"📣 Escalated to <@U0CAROL01>", false},
+			{"📣 Escalated to <!subteam^S0ONCALL>", true},
+		}
+		if len(got) != len(want) {
+			t.Fatalf("thread replies = %+v, want %+v", got, want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("reply %d = %+v, want %+v", i, got[i], want[i])
+			}
+		}
+	})
+}

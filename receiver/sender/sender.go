@@ -524,22 +524,31 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		}
 		return "", err
 	}
-	notes, broadcast := threadNotes(e.Notes, d.ro.ThreadReplies)
+	notes, urgent := threadNotes(e.Notes, d.ro.ThreadReplies)
 	if !d.fresh && len(notes) > 0 {
 		// What people did (acknowledged, silenced, an action's result)
 		// joins the thread with what Alertmanager changed.
 		summary = strings.TrimSpace(summary + "\n" + strings.Join(notes, "\n"))
 	}
 	n := e.Notification
-	if summary != "" && d.g.TS != "" && !n.Key.IsWebhook() {
-		// The reply goes before the store learns the new state: if it fails
-		// or shutdown interrupts it, the entry is delivered again, and the
-		// same summary is computed from the same stored state.
-		if err := s.reply(ctx, n.Key.Channel, d.g.TS, summary, broadcast, lim, d.t); err != nil {
-			s.replies.WithLabelValues("failed").Inc()
-			return "", err
+	if d.g.TS != "" && !n.Key.IsWebhook() {
+		// Each escalation is a reply of its own, so that each mention
+		// notifies, and only the steps that ask for it show in the
+		// channel.
+		replies := urgent
+		if summary != "" {
+			replies = append([]threadReply{{text: summary}}, urgent...)
 		}
-		s.replies.WithLabelValues("ok").Inc()
+		// The replies go before the store learns the new state: if one
+		// fails or shutdown interrupts it, the entry is delivered again,
+		// and the same replies are computed from the same stored state.
+		for _, r := range replies {
+			if err := s.reply(ctx, n.Key.Channel, d.g.TS, r.text, r.broadcast, lim, d.t); err != nil {
+				s.replies.WithLabelValues("failed").Inc()
+				return "", err
+			}
+			s.replies.WithLabelValues("ok").Inc()
+		}
 	}
 
 	result := deliveredUpdated
@@ -806,19 +815,28 @@ func (s *Sender) reply(ctx context.Context, channel, ts, text string, broadcast 
 	return err
 }
 
-// threadNotes returns the texts of the notes that go in the thread: all of
-// them where the route has thread replies, else only the urgent ones (see
-// render.UrgentNote); and whether one of them asks to be broadcast.
-func threadNotes(notes []string, threadReplies bool) (texts []string, broadcast bool) {
+// threadNotes splits the notes that go in the thread: the texts that join
+// the summary of what changed, where the route has thread replies, and the
+// urgent ones (see render.UrgentNote), which go in any case, each as a
+// reply of its own with its own broadcast.
+func threadNotes(notes []string, threadReplies bool) (texts []string, urgent []threadReply) {
 	for _, n := range notes {
-		text, urgent, b := render.ParseNote(n)
-		if !threadReplies && !urgent {
-			continue
+		text, isUrgent, b := render.ParseNote(n)
+		switch {
+		case isUrgent:
+			urgent = append(urgent, threadReply{text: text, broadcast: b})
+		case threadReplies:
+			texts = append(texts, text)
 		}
-		texts = append(texts, text)
-		broadcast = broadcast || b
 	}
-	return texts, broadcast
+	return texts, urgent
+}
+
+// threadReply is one reply in a group's thread.
+type threadReply struct {
+	text string
+	// broadcast also shows the reply in the channel (reply_broadcast).
+	broadcast bool
 }
 
 // shrinking sends the full rendering and, if Slack refuses its shape, the
