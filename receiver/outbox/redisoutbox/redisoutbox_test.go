@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"slices"
 	"testing"
 	"time"
 
