@@ -470,7 +470,10 @@ func (ev *silenceEvent) apply(sg *alertgroup.Group, l silenceListing, now time.T
 			FromSlack: strings.HasPrefix(ev.s.CreatedBy, amslackAuthor), SeenAt: now,
 		})
 		if !ev.silent {
-			ev.note = render.SilenceSeenNote(silenceAuthor(ev.s.CreatedBy), ev.s.EndsAt, ev.s.EndsAt.Sub(ev.s.StartsAt), matchersText(ev.s.Matchers))
+			// Alertmanager moves a start in the past to when it got the
+			// silence, so a silence asked for 1h lasts 59m59.9s: the note
+			// says the length to the minute, as it was asked.
+			ev.note = render.SilenceSeenNote(silenceAuthor(ev.s.CreatedBy), ev.s.EndsAt, ev.s.EndsAt.Sub(ev.s.StartsAt).Round(time.Minute), matchersText(ev.s.Matchers))
 		}
 	case noteChanged:
 		from := cmpOr(ev.replaced, ev.id)
