@@ -12,17 +12,15 @@ import (
 	"time"
 
 	"github.com/amslack/amslack/cmd/internal/app"
-	"github.com/amslack/amslack/interact"
 	"github.com/amslack/amslack/receiver/amtest"
 	"github.com/amslack/amslack/receiver/slackapi/slackfake"
 )
 
 // oncallPassWait bounds the wait for something that a periodic pass of
-// amslack does: the escalation and silence follow passes run every
-// interact.DefaultEscalationInterval and interact.DefaultSilenceFollowInterval
-// (15s), which the configuration does not set, so a change can wait for up
-// to two of them after the message it concerns was posted.
-const oncallPassWait = 2*max(interact.DefaultEscalationInterval, interact.DefaultSilenceFollowInterval) + 10*time.Second
+// amslack does, with interactions.follow_up_interval at 1s: the latest
+// escalation step of these tests, and a few passes more for a loaded
+// machine.
+const oncallPassWait = 20 * time.Second
 
 // startOncallStack runs a real Alertmanager that sends its notifications to
 // an amslack run on the configuration that config returns for the fake
@@ -86,14 +84,15 @@ func TestEscalationEndToEnd(t *testing.T) {
 		return fmt.Sprintf(`
 slack: {api_url: %s, bot_token: xoxb-e2e, signing_secret: %s}
 alertmanager: {url: %s}
+interactions: {follow_up_interval: 1s}
 routes:
   - name: oncall
     channel: %s
     escalate:
       severities: [critical]
       steps:
-        - {after: 1s, mention: "<@U0CAROL01>"}
-        - {after: 2s, mention: "<!subteam^S0ONCALL>", broadcast: true}
+        - {after: 4s, mention: "<@U0CAROL01>"}
+        - {after: 5s, mention: "<!subteam^S0ONCALL>", broadcast: true}
 `, slackAPI, signingSecret, amURL, testChannel)
 	})
 	started := time.Now()
@@ -105,9 +104,8 @@ routes:
 	msg := messageWith(t, fake, testChannel, "DiskFull")
 	ackMsg := messageWith(t, fake, testChannel, "ReplicationLag")
 
-	// The first escalation pass runs an escalation interval after amslack
-	// started; both messages come about a second after the alerts, so the
-	// acknowledgement is recorded well before it.
+	// The first step is due 4 s after the messages were posted; the
+	// acknowledgement is recorded well before.
 	if code := c.click(ackMsg, bob, "ack", ""); code != http.StatusOK {
 		t.Fatalf("ack click answered %d", code)
 	}
@@ -279,6 +277,7 @@ func TestSilenceFromAlertmanagerEndToEnd(t *testing.T) {
 		return fmt.Sprintf(`
 slack: {api_url: %s, bot_token: xoxb-e2e, signing_secret: %s}
 alertmanager: {url: %s}
+interactions: {follow_up_interval: 1s}
 routes: [{name: default, channel: %s}]
 `, slackAPI, signingSecret, amURL, testChannel)
 	})

@@ -41,6 +41,9 @@ func TestConfigAgreesWithBehaviour(t *testing.T) {
 		{"AckDuration", time.Duration(d.AckDuration), interact.DefaultAckDuration},
 		{"DedupTTL", time.Duration(d.DedupTTL), interact.DefaultDedupTTL},
 		{"ReconcileInterval", time.Duration(d.ReconcileInterval), interact.DefaultReconcileInterval},
+		{"FollowUpInterval (escalation)", time.Duration(d.FollowUpInterval), interact.DefaultEscalationInterval},
+		{"FollowUpInterval (reminders)", time.Duration(d.FollowUpInterval), interact.DefaultAckReminderInterval},
+		{"FollowUpInterval (silence notes)", time.Duration(d.FollowUpInterval), interact.DefaultSilenceFollowInterval},
 		{"DefaultSilenceExpiryLead", config.DefaultSilenceExpiryLead, interact.DefaultSilenceExpiryLead},
 		{"MinSilenceExpiryLead", config.MinSilenceExpiryLead, interact.MinSilenceExpiryLead},
 	} {

@@ -62,10 +62,14 @@ func (a *App) newInteract(cfg *Config, s *secrets, client *slackapi.Client) erro
 		SilenceMatchers:   in.SilenceMatchers,
 		DedupTTL:          time.Duration(in.DedupTTL),
 		ReconcileInterval: time.Duration(in.ReconcileInterval),
-		ResolveTimeout:    time.Duration(in.ResolveTimeout),
-		Audit:             audit,
-		Logger:            a.logger.With("component", "interact"),
-		Registerer:        a.reg,
+		// One interval for the passes that follow up on groups.
+		EscalationInterval:    time.Duration(in.FollowUpInterval),
+		AckReminderInterval:   time.Duration(in.FollowUpInterval),
+		SilenceFollowInterval: time.Duration(in.FollowUpInterval),
+		ResolveTimeout:        time.Duration(in.ResolveTimeout),
+		Audit:                 audit,
+		Logger:                a.logger.With("component", "interact"),
+		Registerer:            a.reg,
 	}
 	o.Silence, o.Ack = interactRule(in.Silence), interactRule(in.Ack)
 	o.SilenceAlertDropLabels = in.SilenceAlertDropLabels

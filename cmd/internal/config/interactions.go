@@ -30,7 +30,11 @@ type Interactions struct {
 	SilenceMatchers   string         `yaml:"silence_matchers,omitempty"`
 	DedupTTL          model.Duration `yaml:"dedup_ttl,omitempty"`
 	ReconcileInterval model.Duration `yaml:"reconcile_interval,omitempty"`
-	AuditFile         string         `yaml:"audit_file,omitempty"`
+	// FollowUpInterval is how often amslack looks for escalation steps,
+	// acknowledgement reminders and silence notes that are due (default
+	// DefaultInteractions.FollowUpInterval): the most they come late.
+	FollowUpInterval model.Duration `yaml:"follow_up_interval,omitempty"`
+	AuditFile        string         `yaml:"audit_file,omitempty"`
 	// ApprovalWindow is how long a runbook action's approval counts toward
 	// the round that runs it (default DefaultInteractions.ApprovalWindow).
 	ApprovalWindow model.Duration `yaml:"approval_window,omitempty"`
@@ -69,6 +73,7 @@ var DefaultInteractions = Interactions{
 	SilenceMatchers:   SilenceMatchersCommon,
 	DedupTTL:          model.Duration(10 * time.Minute),
 	ReconcileInterval: model.Duration(time.Minute),
+	FollowUpInterval:  model.Duration(15 * time.Second),
 	ApprovalWindow:    model.Duration(15 * time.Minute),
 	// Alertmanager must have been able to hear from Prometheus for several
 	// of its resends before an empty alert list reads as resolved
@@ -144,6 +149,14 @@ func (in *Interactions) validate() []error {
 	}
 	if in.ReconcileInterval == 0 {
 		in.ReconcileInterval = d.ReconcileInterval
+	}
+	if in.FollowUpInterval == 0 {
+		in.FollowUpInterval = d.FollowUpInterval
+	}
+	// Each pass lists the store's groups: more often than every second
+	// would load the store for nothing a person would notice.
+	if f := time.Duration(in.FollowUpInterval); f < time.Second || f > 5*time.Minute {
+		bad("interactions.follow_up_interval", "must be between 1s and 5m, got %s", in.FollowUpInterval)
 	}
 	errs = append(errs, in.validateClickWindows()...)
 	errs = append(errs, in.validateDropLabels()...)

@@ -69,3 +69,22 @@ func TestRedisLeaseAndAcks(t *testing.T) {
 		})
 	}
 }
+
+// TestFollowUpInterval checks the default and bounds of
+// interactions.follow_up_interval.
+func TestFollowUpInterval(t *testing.T) {
+	base := "slack: {bot_token: xoxb-x}\nroutes: [{channel: C0123456789}]\n"
+	c, err := Parse([]byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Duration(c.Interactions.FollowUpInterval); got != 15*time.Second {
+		t.Errorf("default follow_up_interval = %s, want 15s", got)
+	}
+	for _, v := range []string{"500ms", "10m"} {
+		_, err := Parse([]byte(base + "interactions: {follow_up_interval: " + v + "}\n"))
+		if err == nil || !strings.Contains(err.Error(), "interactions.follow_up_interval: must be between 1s and 5m, got "+v) {
+			t.Errorf("follow_up_interval %s: err = %v, want it refused", v, err)
+		}
+	}
+}
