@@ -98,6 +98,10 @@ type Sender struct {
 	// failing holds, per channel, the consecutive failed deliveries and
 	// the end of the backoff they imposed.
 	failing map[string]backoffState
+	// unrecorded holds the groups whose first message Slack took while the
+	// store failed to record it, so that the delivery's retry updates that
+	// message rather than post a second one.
+	unrecorded map[alertgroup.Key]postedMessage
 
 	deliveries *prometheus.CounterVec
 	retries    prometheus.Counter
@@ -139,6 +143,8 @@ func New(o Options) *Sender {
 		now:      o.Now,
 		workers:  map[string]chan struct{}{},
 		failing:  map[string]backoffState{},
+
+		unrecorded: map[alertgroup.Key]postedMessage{},
 	}
 	s.leaser, _ = o.Outbox.(outbox.Leaser)
 	s.registerMetrics(o.Registerer)
@@ -295,6 +301,14 @@ func (s *Sender) forgetIdle() {
 	for ch, b := range s.failing {
 		if _, busy := s.workers[ch]; !busy && now.Sub(b.until) > idleAfter {
 			delete(s.failing, ch)
+		}
+	}
+	// A message whose record failed is needed until the entry's retry,
+	// which comes within the backoff's cap, or never (dead-lettered, or
+	// delivered by another replica).
+	for key, p := range s.unrecorded {
+		if now.Sub(p.at) > s.maxAge {
+			delete(s.unrecorded, key)
 		}
 	}
 }
@@ -559,11 +573,40 @@ func (s *Sender) send(ctx context.Context, e outbox.Entry, lim *rate.Limiter, lo
 		result = deliveredUnchanged
 	}
 	if err := s.record(context.WithoutCancel(ctx), d); err != nil {
-		// Slack has the message but the store does not know it: retrying
-		// could post twice, which is better than losing the notification.
+		// Slack has the message but the store does not know it. The entry
+		// is retried, and this replica remembers the message, so that the
+		// retry updates it. Should the retry happen elsewhere (a lease
+		// lost, a restart), it posts a second message, which is better
+		// than losing the notification.
+		if d.fresh && d.g.TS != "" && !n.Key.IsWebhook() {
+			s.mu.Lock()
+			s.unrecorded[n.Key] = postedMessage{ts: d.g.TS, at: s.now()}
+			s.mu.Unlock()
+		}
 		return "", err
 	}
+	if d.fresh {
+		s.mu.Lock()
+		delete(s.unrecorded, n.Key)
+		s.mu.Unlock()
+	}
 	return result, nil
+}
+
+// postedMessage is a group's message that Slack took and the store did
+// not record.
+type postedMessage struct {
+	ts string
+	at time.Time
+}
+
+// postedBefore returns the message posted for key whose record failed, if
+// any.
+func (s *Sender) postedBefore(key alertgroup.Key) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.unrecorded[key]
+	return p.ts, ok
 }
 
 // delivery is an outbox entry on its way to Slack: what send works out from
@@ -661,6 +704,19 @@ func (s *Sender) publish(ctx context.Context, d *delivery, logger *slog.Logger) 
 	case d.fresh:
 		if err := s.lease(ctx, n.Key, d.g, d.now); err != nil {
 			return "", err
+		}
+		if ts, ok := s.postedBefore(n.Key); ok {
+			// Posted by an earlier attempt whose record failed: that
+			// message becomes the group's, updated to show the latest.
+			err := s.update(ctx, n.Key.Channel, ts, in, t)
+			if f, ok := errors.AsType[*slackapi.Failure](err); !ok || !messageGone[f.Code] {
+				if err != nil {
+					return "", err
+				}
+				d.g.TS = ts
+				logger.Info("Updated the message posted before the store could record it", "ts", ts)
+				break
+			}
 		}
 		ts, err := s.post(ctx, n.Key.Channel, in, "", t)
 		if err != nil {
