@@ -30,7 +30,7 @@ func (h *Handler) authorize(ctx context.Context, r Rule, user string, common map
 	if !matches(r.ParsedMatchers, common) {
 		return reasonNotApplicable, nil
 	}
-	if r.open() || slices.Contains(r.Users, user) {
+	if r.Open() || slices.Contains(r.Users, user) {
 		return "", nil
 	}
 	for _, g := range r.UserGroups {

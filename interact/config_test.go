@@ -69,7 +69,7 @@ func TestConfigYAML(t *testing.T) {
 		t.Errorf("SetDirectory: %q", b.SecretFile)
 	}
 
-	r := a.Render()
+	r := RenderAction(&a)
 	if diff := cmp.Diff(r.Confirm, &render.Confirm{Title: "Restart?", Text: "This restarts the service.", Confirm: "Restart", Deny: "Cancel"}); diff != "" {
 		t.Errorf("Render().Confirm (-got +want):\n%s", diff)
 	}
@@ -115,7 +115,7 @@ func TestConfigYAMLErrors(t *testing.T) {
 			var a Action
 			err := yaml.UnmarshalStrict([]byte(tt.yaml), &a)
 			if err == nil {
-				err = a.Validate()
+				err = a.Validate(reservedID)
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("UnmarshalStrict() and Validate() = %v, want an error containing %q", err, tt.want)

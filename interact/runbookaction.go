@@ -296,7 +296,7 @@ var errPermanent = errors.New("not retried")
 // answers with backoff and the same idempotency key. Each attempt is signed
 // afresh, so that a retry is never outside the server's time window.
 func (cl caller) call(ctx context.Context, a *Action, key string, req runbook.Request) (runbook.Response, error) {
-	secret, err := a.secret()
+	secret, err := actionSecret(a)
 	if err != nil {
 		return runbook.Response{}, err
 	}

@@ -240,7 +240,7 @@ func (h *Handler) runStep(ctx context.Context, team string, ev *slackevents.Func
 		return
 	}
 	r := h.silenceRule
-	if !r.open() && in.user == "" {
+	if !r.Open() && in.user == "" {
 		fail(DecisionDenied, "no user_id input", "amslack's silence rule names the users who may silence, so this step needs the user_id input (such as the person who used the workflow).")
 		return
 	}

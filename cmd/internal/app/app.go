@@ -459,7 +459,7 @@ func routeOptions(cfg *Config, r *config.Route, webhookURL string) sender.RouteO
 		if len(r.Actions) > 0 && !slices.Contains(r.Actions, act.ID) {
 			continue
 		}
-		ro.Render.Actions = append(ro.Render.Actions, act.Render())
+		ro.Render.Actions = append(ro.Render.Actions, interact.RenderAction(&act))
 	}
 	return ro
 }

@@ -56,7 +56,7 @@ func newConfig(cfg *config.Config) (*Config, error) {
 	if err != nil {
 		return nil, cfg.Locate(err)
 	}
-	return &Config{Config: cfg, templates: set, actions: interactActions(cfg.Actions), businessHours: hours}, nil
+	return &Config{Config: cfg, templates: set, actions: cfg.Actions, businessHours: hours}, nil
 }
 
 // routeBusinessHours builds the business hours of cfg's routes, by route
@@ -81,32 +81,13 @@ func routeBusinessHours(cfg *config.Config) (map[string]*businesshours.Hours, er
 	return out, errors.Join(errs...)
 }
 
-// interactActions converts the runbook actions of the configuration into
-// interact's.
-func interactActions(actions []config.Action) []interact.Action {
-	out := make([]interact.Action, len(actions))
-	for i, a := range actions {
-		out[i] = interact.Action{
-			ID: a.ID, Label: a.Label, URL: a.URL, Style: a.Style,
-			Allow:    interactRule(&a.Allow),
-			Matchers: a.Matchers, Approvals: a.Approvals, Timeout: a.Timeout,
-			Secret: a.Secret, SecretFile: a.SecretFile,
-			ParsedMatchers: a.ParsedMatchers,
-		}
-		if c := a.Confirm; c != nil {
-			out[i].Confirm = &interact.Confirm{Title: c.Title, Text: c.Text, Confirm: c.Confirm, Deny: c.Deny}
-		}
-	}
-	return out
-}
-
-// interactRule converts a rule of the configuration into interact's; nil
-// is the rule that lets everyone act.
+// interactRule returns the rule r, where nil is the rule that lets
+// everyone act.
 func interactRule(r *config.Rule) interact.Rule {
 	if r == nil {
 		return interact.Rule{}
 	}
-	return interact.Rule{Users: r.Users, UserGroups: r.UserGroups, Matchers: r.Matchers, ParsedMatchers: r.ParsedMatchers}
+	return *r
 }
 
 // compileTemplates parses the template files, after Alertmanager's own

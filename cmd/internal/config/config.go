@@ -62,7 +62,7 @@ func Load(path string) (*Config, error) {
 	}
 	cfg.file = path
 	for i := range cfg.Actions {
-		cfg.Actions[i].SecretFile = commoncfg.JoinDir(cfg.dir, cfg.Actions[i].SecretFile)
+		cfg.Actions[i].SetDirectory(cfg.dir)
 	}
 	return cfg, nil
 }

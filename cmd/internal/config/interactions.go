@@ -118,7 +118,7 @@ func (in *Interactions) validate() []error {
 		rule *Rule
 	}{{"interactions.silence", in.Silence}, {"interactions.ack", in.Ack}} {
 		if r.rule != nil {
-			if err := r.rule.validate(); err != nil {
+			if err := r.rule.Validate(); err != nil {
 				bad(r.key, "%v", err)
 			}
 		}
