@@ -105,12 +105,7 @@ func (c *checker) blocks(arr []any, prefix string, maxBlocks int) {
 }
 
 func (c *checker) block(v any, ptr string) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		c.fail(ptr, "must be an object")
-		return
-	}
-	typ, ok := c.typeOf(m, ptr)
+	m, typ, ok := c.typedObject(v, ptr)
 	if !ok {
 		return
 	}
@@ -124,9 +119,7 @@ func (c *checker) block(v any, ptr string) {
 	case "section":
 		c.section(m, ptr)
 	case "header":
-		if t, ok := c.need(m, "text", ptr); ok {
-			c.text(t, ptr+"/text", plainOnly, maxHeaderText)
-		}
+		c.needText(m, "text", ptr, plainOnly, maxHeaderText)
 	case "context":
 		elems, ok := c.array(m, "elements", ptr, 1, maxContextElems)
 		for i, e := range elems {
@@ -149,9 +142,7 @@ func (c *checker) block(v any, ptr string) {
 			c.text(t, ptr+"/title", plainOnly, maxLabel)
 		}
 	case "input":
-		if t, ok := c.need(m, "label", ptr); ok {
-			c.text(t, ptr+"/label", plainOnly, maxLabel)
-		}
+		c.needText(m, "label", ptr, plainOnly, maxLabel)
 		if e, ok := c.need(m, "element", ptr); ok {
 			c.element(e, ptr+"/element", "input", map[string]bool{})
 		}
@@ -209,12 +200,7 @@ func (c *checker) section(m map[string]any, ptr string) {
 }
 
 func (c *checker) contextElement(v any, ptr string) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		c.fail(ptr, "must be an object")
-		return
-	}
-	typ, ok := c.typeOf(m, ptr)
+	m, typ, ok := c.typedObject(v, ptr)
 	if !ok {
 		return
 	}
@@ -283,12 +269,7 @@ func elementAllowed(where, typ string) bool {
 // type; ids holds the action_ids already used in that block, which Slack
 // wants unique per block.
 func (c *checker) element(v any, ptr, where string, ids map[string]bool) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		c.fail(ptr, "must be an object")
-		return
-	}
-	typ, ok := c.typeOf(m, ptr)
+	m, typ, ok := c.typedObject(v, ptr)
 	if !ok {
 		return
 	}
@@ -312,9 +293,7 @@ func (c *checker) element(v any, ptr, where string, ids map[string]bool) {
 	}
 	switch typ {
 	case "button", "workflow_button":
-		if t, ok := c.need(m, "text", ptr); ok {
-			c.text(t, ptr+"/text", plainOnly, maxButtonText)
-		}
+		c.needText(m, "text", ptr, plainOnly, maxButtonText)
 		c.optString(m, "value", ptr, maxButtonValue)
 		c.optString(m, "url", ptr, maxURL)
 		c.optString(m, "accessibility_label", ptr, maxButtonText)
@@ -364,14 +343,11 @@ func (c *checker) staticOptions(m map[string]any, ptr string) {
 				break
 			}
 			gp := ptr + "/option_groups/" + strconv.Itoa(i)
-			gm, isObj := g.(map[string]any)
+			gm, isObj := c.object(g, gp)
 			if !isObj {
-				c.fail(gp, "must be an object")
 				continue
 			}
-			if l, ok := c.need(gm, "label", gp); ok {
-				c.text(l, gp+"/label", plainOnly, maxOptionText)
-			}
+			c.needText(gm, "label", gp, plainOnly, maxOptionText)
 			opts, ok := c.array(gm, "options", gp, 1, maxSelectOptions)
 			for j, o := range opts {
 				if ok {
@@ -390,14 +366,11 @@ func (c *checker) staticOptions(m map[string]any, ptr string) {
 }
 
 func (c *checker) option(v any, ptr string, kinds textKinds) {
-	m, ok := v.(map[string]any)
+	m, ok := c.object(v, ptr)
 	if !ok {
-		c.fail(ptr, "must be an object")
 		return
 	}
-	if t, ok := c.need(m, "text", ptr); ok {
-		c.text(t, ptr+"/text", kinds, maxOptionText)
-	}
+	c.needText(m, "text", ptr, kinds, maxOptionText)
 	if _, ok := c.need(m, "value", ptr); ok {
 		c.optString(m, "value", ptr, maxOptionValue)
 	}
@@ -408,23 +381,14 @@ func (c *checker) option(v any, ptr string, kinds textKinds) {
 }
 
 func (c *checker) confirm(v any, ptr string) {
-	m, ok := v.(map[string]any)
+	m, ok := c.object(v, ptr)
 	if !ok {
-		c.fail(ptr, "must be an object")
 		return
 	}
-	if t, ok := c.need(m, "title", ptr); ok {
-		c.text(t, ptr+"/title", plainOnly, maxConfirmTitle)
-	}
-	if t, ok := c.need(m, "text", ptr); ok {
-		c.text(t, ptr+"/text", plainOrMrkdwn, maxConfirmText)
-	}
-	if t, ok := c.need(m, "confirm", ptr); ok {
-		c.text(t, ptr+"/confirm", plainOnly, maxConfirmButton)
-	}
-	if t, ok := c.need(m, "deny", ptr); ok {
-		c.text(t, ptr+"/deny", plainOnly, maxConfirmButton)
-	}
+	c.needText(m, "title", ptr, plainOnly, maxConfirmTitle)
+	c.needText(m, "text", ptr, plainOrMrkdwn, maxConfirmText)
+	c.needText(m, "confirm", ptr, plainOnly, maxConfirmButton)
+	c.needText(m, "deny", ptr, plainOnly, maxConfirmButton)
 	c.style(m, ptr)
 }
 
@@ -531,6 +495,33 @@ func (c *checker) length(s, ptr string, minRunes, maxRunes int) {
 }
 
 // typeOf returns the string field "type", reporting its absence.
+// object returns v as an object, failing ptr when it is not one.
+func (c *checker) object(v any, ptr string) (map[string]any, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		c.fail(ptr, "must be an object")
+	}
+	return m, ok
+}
+
+// typedObject returns v as an object and its type, failing ptr when v is
+// not an object or has no type.
+func (c *checker) typedObject(v any, ptr string) (map[string]any, string, bool) {
+	m, ok := c.object(v, ptr)
+	if !ok {
+		return nil, "", false
+	}
+	typ, ok := c.typeOf(m, ptr)
+	return m, typ, ok
+}
+
+// needText checks the text object that m must have at key.
+func (c *checker) needText(m map[string]any, key, ptr string, kinds textKinds, maxRunes int) {
+	if t, ok := c.need(m, key, ptr); ok {
+		c.text(t, ptr+"/"+key, kinds, maxRunes)
+	}
+}
+
 func (c *checker) typeOf(m map[string]any, ptr string) (string, bool) {
 	v, ok := c.need(m, "type", ptr)
 	if !ok {
@@ -606,9 +597,7 @@ func checkView(raw []byte) (map[string]any, []string, error) {
 	if typ, ok := c.typeOf(m, ptr); ok && typ != "modal" {
 		c.fail(ptr+"/type", "must be modal")
 	}
-	if t, ok := c.need(m, "title", ptr); ok {
-		c.text(t, ptr+"/title", plainOnly, maxModalTitle)
-	}
+	c.needText(m, "title", ptr, plainOnly, maxModalTitle)
 	for _, k := range []string{"submit", "close"} {
 		if t, ok := m[k]; ok {
 			c.text(t, ptr+"/"+k, plainOnly, maxModalButton)
