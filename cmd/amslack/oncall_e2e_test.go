@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -285,7 +284,7 @@ routes: [{name: default, channel: %s}]
 	am.PostAlerts(t, amtest.Alert{Labels: labels})
 	msg := messageWith(t, fake, testChannel, "DiskFull")
 
-	id := createSilence(t, am, "bob", "disk replaced tonight", time.Hour, map[string]string{"alertname": "DiskFull", "cluster": "prod"})
+	id := am.CreateSilence(t, "bob", "disk replaced tonight", time.Hour, map[string]string{"alertname": "DiskFull", "cluster": "prod"})
 	const seen = "Silenced by bob"
 	waitFor(t, fake, oncallPassWait, "the note of the silence in the thread", func() bool {
 		return len(repliesWith(fake, testChannel, msg.TS, seen)) > 0
@@ -299,7 +298,7 @@ routes: [{name: default, channel: %s}]
 
 	// Expiring the silence is noted by a later pass, which must not note
 	// the silence again.
-	expireSilence(t, am, id)
+	am.ExpireSilence(t, id)
 	const expired = "Silence expired"
 	waitFor(t, fake, oncallPassWait, "the note of the expired silence", func() bool {
 		return len(repliesWith(fake, testChannel, msg.TS, expired)) > 0
@@ -322,50 +321,5 @@ routes: [{name: default, channel: %s}]
 	}
 	if v := fake.Violations(); len(v) != 0 {
 		t.Errorf("rate-limit violations: %+v", v)
-	}
-}
-
-// createSilence makes a silence in Alertmanager through POST
-// /api/v2/silences with equality matchers on labels, from now for d, and
-// returns its id.
-func createSilence(t *testing.T, am *amtest.Alertmanager, createdBy, comment string, d time.Duration, labels map[string]string) string {
-	t.Helper()
-	type matcher struct {
-		Name    string `json:"name"`
-		Value   string `json:"value"`
-		IsRegex bool   `json:"isRegex"`
-		IsEqual bool   `json:"isEqual"`
-	}
-	var ms []matcher
-	for name, value := range labels {
-		ms = append(ms, matcher{Name: name, Value: value, IsEqual: true})
-	}
-	now := time.Now().UTC()
-	body, err := json.Marshal(map[string]any{
-		"matchers": ms, "startsAt": now, "endsAt": now.Add(d), "createdBy": createdBy, "comment": comment,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, answer := send(t, http.MethodPost, am.URL+"/api/v2/silences", "application/json", body, nil)
-	if code != http.StatusOK {
-		t.Fatalf("POST /api/v2/silences: %d %s", code, answer)
-	}
-	var created struct {
-		SilenceID string `json:"silenceID"`
-	}
-	if err := json.Unmarshal([]byte(answer), &created); err != nil || created.SilenceID == "" {
-		t.Fatalf("POST /api/v2/silences answered %q: %v", answer, err)
-	}
-	return created.SilenceID
-}
-
-// expireSilence expires the silence with id through DELETE
-// /api/v2/silence/{id}.
-func expireSilence(t *testing.T, am *amtest.Alertmanager, id string) {
-	t.Helper()
-	code, answer := send(t, http.MethodDelete, am.URL+"/api/v2/silence/"+url.PathEscape(id), "", nil, nil)
-	if code != http.StatusOK {
-		t.Fatalf("DELETE /api/v2/silence/%s: %d %s", id, code, answer)
 	}
 }

@@ -449,6 +449,38 @@ func (am *Alertmanager) Silence(t testing.TB, id string) Silence {
 	return out
 }
 
+// CreateSilence creates, as createdBy with comment, a silence from now for
+// d whose matchers are equal matchers of labels, and returns its id.
+func (am *Alertmanager) CreateSilence(t testing.TB, createdBy, comment string, d time.Duration, labels map[string]string) string {
+	t.Helper()
+	equal := true
+	var ms []Matcher
+	for name, value := range labels {
+		ms = append(ms, Matcher{Name: name, Value: value, IsEqual: &equal})
+	}
+	now := time.Now().UTC()
+	body, err := json.Marshal(map[string]any{
+		"matchers": ms, "startsAt": now, "endsAt": now.Add(d), "createdBy": createdBy, "comment": comment,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		SilenceID string `json:"silenceID"`
+	}
+	am.do(t, http.MethodPost, "/api/v2/silences", body, &created)
+	if created.SilenceID == "" {
+		t.Fatal("POST /api/v2/silences answered no silenceID")
+	}
+	return created.SilenceID
+}
+
+// ExpireSilence expires the silence with the given id.
+func (am *Alertmanager) ExpireSilence(t testing.TB, id string) {
+	t.Helper()
+	am.do(t, http.MethodDelete, "/api/v2/silence/"+url.PathEscape(id), nil, nil)
+}
+
 // AlertStatus is an alert as GET /api/v2/alerts returns it.
 type AlertStatus struct {
 	Labels      map[string]string `json:"labels"`

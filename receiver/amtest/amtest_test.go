@@ -1,9 +1,7 @@
 package amtest_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -104,35 +102,13 @@ func TestAlertmanager(t *testing.T) {
 		t.Errorf("alert labels (-got +want):\n%s", diff)
 	}
 
-	now := time.Now()
-	body, _ := json.Marshal(map[string]any{
-		"matchers":  []amtest.Matcher{{Name: "alertname", Value: "DiskFull"}},
-		"startsAt":  now,
-		"endsAt":    now.Add(time.Hour),
-		"createdBy": "test",
-		"comment":   "ACK! looking",
-	})
-	resp, err := http.Post(am.URL+"/api/v2/silences", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("create silence: %s: %s", resp.Status, data)
-	}
-	var created struct {
-		SilenceID string `json:"silenceID"`
-	}
-	if err := json.Unmarshal(data, &created); err != nil {
-		t.Fatal(err)
-	}
+	id := am.CreateSilence(t, "test", "ACK! looking", time.Hour, map[string]string{"alertname": "DiskFull"})
 
 	active := am.ActiveSilences(t)
-	if len(active) != 1 || active[0].ID != created.SilenceID {
-		t.Fatalf("ActiveSilences() = %+v, want the one with id %s", active, created.SilenceID)
+	if len(active) != 1 || active[0].ID != id {
+		t.Fatalf("ActiveSilences() = %+v, want the one with id %s", active, id)
 	}
-	got := am.Silence(t, created.SilenceID)
+	got := am.Silence(t, id)
 	if diff := cmp.Diff(got.Comment, "ACK! looking"); diff != "" {
 		t.Errorf("silence comment (-got +want):\n%s", diff)
 	}

@@ -30,15 +30,11 @@ func TestStartHA(t *testing.T) {
 		}
 	}
 
-	now := time.Now().UTC()
-	body := []byte(`{"matchers":[{"name":"alertname","value":"Gossip","isRegex":false,"isEqual":true}],"startsAt":"` +
-		now.Format(time.RFC3339) + `","endsAt":"` + now.Add(time.Hour).Format(time.RFC3339) + `","createdBy":"test","comment":"ha"}`)
-	var created struct{ SilenceID string }
-	ams[0].do(t, "POST", "/api/v2/silences", body, &created)
+	id := ams[0].CreateSilence(t, "test", "ha", time.Hour, map[string]string{"alertname": "Gossip"})
 	deadline := time.Now().Add(20 * time.Second)
 	for len(ams[1].ActiveSilences(t)) != 1 {
 		if time.Now().After(deadline) {
-			t.Fatalf("silence %s made on the first peer not on the second after 20s", created.SilenceID)
+			t.Fatalf("silence %s made on the first peer not on the second after 20s", id)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

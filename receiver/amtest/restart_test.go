@@ -1,10 +1,6 @@
 package amtest_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"net/http"
 	"testing"
 	"time"
 
@@ -19,29 +15,7 @@ func TestRestart(t *testing.T) {
 	labels := map[string]string{"alertname": "DiskFull", "instance": "db-1"}
 	am.PostAlerts(t, amtest.Alert{Labels: labels})
 
-	now := time.Now()
-	body, _ := json.Marshal(map[string]any{
-		"matchers":  []amtest.Matcher{{Name: "alertname", Value: "DiskFull"}},
-		"startsAt":  now,
-		"endsAt":    now.Add(time.Hour),
-		"createdBy": "test",
-		"comment":   "ACK! looking",
-	})
-	resp, err := http.Post(am.URL+"/api/v2/silences", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("create silence: %s: %s", resp.Status, data)
-	}
-	var created struct {
-		SilenceID string `json:"silenceID"`
-	}
-	if err := json.Unmarshal(data, &created); err != nil {
-		t.Fatal(err)
-	}
+	id := am.CreateSilence(t, "test", "ACK! looking", time.Hour, map[string]string{"alertname": "DiskFull"})
 	if n := len(am.Alerts(t)); n != 1 {
 		t.Fatalf("before the restart Alerts() = %d alerts, want 1", n)
 	}
@@ -53,8 +27,8 @@ func TestRestart(t *testing.T) {
 	if got := am.Alerts(t); len(got) != 0 {
 		t.Errorf("after the restart Alerts() = %+v, want none: Alertmanager keeps alerts in memory only", got)
 	}
-	if active := am.ActiveSilences(t); len(active) != 1 || active[0].ID != created.SilenceID {
-		t.Errorf("after the restart ActiveSilences() = %+v, want the one with id %s", active, created.SilenceID)
+	if active := am.ActiveSilences(t); len(active) != 1 || active[0].ID != id {
+		t.Errorf("after the restart ActiveSilences() = %+v, want the one with id %s", active, id)
 	}
 	am.PostAlerts(t, amtest.Alert{Labels: labels})
 	if n := len(am.Alerts(t)); n != 1 {
