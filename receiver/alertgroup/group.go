@@ -29,9 +29,10 @@ type Group struct {
 	// older one (a retried dead letter, another replica's late delivery)
 	// must not overwrite what it shows.
 	NotifiedAt time.Time `json:"notified_at,omitzero"`
-	// PostingBy and PostingUntil lease the posting of the group's first
-	// message to one replica, so that replicas sharing the store do not
-	// both post it.
+	// PostingBy and PostingUntil leased the posting of the group's first
+	// message to one replica. Channel leases in the shared outbox replaced
+	// that and nothing sets them now; they stay so that records written
+	// before read and write back unchanged.
 	PostingBy    string    `json:"posting_by,omitempty"`
 	PostingUntil time.Time `json:"posting_until,omitzero"`
 	// AbsentSince is when the reconciler first found that Alertmanager

@@ -63,12 +63,7 @@ type Options struct {
 	Controls func(st alertgroup.State, o render.Options) []render.Control
 	// MaxAge is how long a notification is retried before it is
 	// dead-lettered.
-	MaxAge time.Duration
-	// Shared is set when replicas share Store: a replica then leases the
-	// posting of a group's first message (see alertgroup.Group.PostingBy).
-	Shared bool
-	// ID names this replica in those leases.
-	ID         string
+	MaxAge     time.Duration
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Now        func() time.Time
@@ -86,8 +81,6 @@ type Sender struct {
 	// controls chooses a message's controls; nil for none.
 	controls func(alertgroup.State, render.Options) []render.Control
 	maxAge   time.Duration
-	shared   bool
-	id       string
 	logger   *slog.Logger
 	now      func() time.Time
 
@@ -137,8 +130,6 @@ func New(o Options) *Sender {
 		routes:   o.Routes,
 		controls: o.Controls,
 		maxAge:   o.MaxAge,
-		shared:   o.Shared,
-		id:       o.ID,
 		logger:   o.Logger,
 		now:      o.Now,
 		workers:  map[string]chan struct{}{},
@@ -702,9 +693,6 @@ func (s *Sender) publish(ctx context.Context, d *delivery, logger *slog.Logger) 
 			summary = "Still " + d.msg.Status + " (repeat notification)"
 		}
 	case d.fresh:
-		if err := s.lease(ctx, n.Key, d.g, d.now); err != nil {
-			return "", err
-		}
 		if ts, ok := s.postedBefore(n.Key); ok {
 			// Posted by an earlier attempt whose record failed: that
 			// message becomes the group's, updated to show the latest.
@@ -757,7 +745,6 @@ func (s *Sender) record(ctx context.Context, d delivery) error {
 			cur.Route = n.Route
 		}
 		cur.TS = ts
-		cur.PostingBy, cur.PostingUntil = "", time.Time{}
 		if d.e.Kind == outbox.KindNotify && n.ReceivedAt.After(cur.NotifiedAt) {
 			cur.NotifiedAt = n.ReceivedAt
 		}
@@ -775,40 +762,6 @@ func (s *Sender) record(ctx context.Context, d delivery) error {
 		}
 		return nil
 	})
-	return err
-}
-
-// errPostingElsewhere is a group whose first message another replica is
-// posting.
-var errPostingElsewhere = errors.New("another replica is posting this group's message")
-
-// postingLease is how long a replica may take to post a group's first
-// message before another may.
-const postingLease = 30 * time.Second
-
-// lease makes this replica the one that posts the group's message, when
-// replicas share the store. If another replica posted it since g was read,
-// or is posting it, the entry is retried shortly and then updates that
-// message.
-//
-// An outbox that leases channels (outbox.Leaser) already makes one replica
-// the channel's only poster, and fences its store writes: a posting lease
-// on top would only hold a group's first message back for postingLease
-// after that replica died, well past the channel lease's takeover.
-func (s *Sender) lease(ctx context.Context, key alertgroup.Key, g alertgroup.Group, now time.Time) error {
-	if !s.shared || s.leaser != nil {
-		return nil
-	}
-	_, err := s.store.Update(ctx, key, func(cur *alertgroup.Group, _ bool) error {
-		if cur.TS != g.TS || cur.PostingBy != "" && cur.PostingBy != s.id && cur.PostingUntil.After(now) {
-			return errPostingElsewhere
-		}
-		cur.PostingBy, cur.PostingUntil = s.id, now.Add(postingLease)
-		return nil
-	})
-	if errors.Is(err, errPostingElsewhere) {
-		return &slackapi.Failure{Class: slackapi.Retry, Code: "leased", Err: err}
-	}
 	return err
 }
 

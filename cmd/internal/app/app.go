@@ -247,8 +247,6 @@ func (a *App) newSender(cfg *Config, slackClient *slackapi.Client) {
 		Routes:     a.routeOptions,
 		Controls:   interact.Controls,
 		MaxAge:     time.Duration(cfg.Delivery.MaxAge),
-		Shared:     cfg.Store.Redis != nil,
-		ID:         a.id,
 		Logger:     a.logger.With("component", "sender"),
 		Registerer: a.reg,
 	})
