@@ -27,7 +27,9 @@ type RedisServer struct {
 
 	bin, dir string
 	aof      bool
-	t        testing.TB
+	// extra are more of redis-server's arguments.
+	extra []string
+	t     testing.TB
 
 	// mu guards cmd, done, out and paused.
 	mu     sync.Mutex
@@ -38,12 +40,13 @@ type RedisServer struct {
 }
 
 // StartRedis runs redis-server on a free port of 127.0.0.1 in a directory
-// of the test's, and kills it when the test ends. With aof the server
+// of the test's, with extra arguments after its own (such as --replicaof),
+// and kills it when the test ends. With aof the server
 // keeps an append-only file synced on every write (appendonly yes,
 // appendfsync always), so that a write it acknowledged survives Kill and
 // Restart; without it, the server keeps nothing. Without the binary the
 // test is skipped, saying how to get it, or fails under CI=true.
-func StartRedis(t testing.TB, aof bool) *RedisServer {
+func StartRedis(t testing.TB, aof bool, extra ...string) *RedisServer {
 	t.Helper()
 	bin := RedisServerBinary
 	if _, err := os.Stat(bin); err != nil {
@@ -63,7 +66,7 @@ func StartRedis(t testing.TB, aof bool) *RedisServer {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	r := &RedisServer{Addr: addr, bin: bin, dir: t.TempDir(), aof: aof, t: t}
+	r := &RedisServer{Addr: addr, bin: bin, dir: t.TempDir(), aof: aof, extra: extra, t: t}
 	r.start()
 	t.Cleanup(func() {
 		r.Resume()
@@ -82,6 +85,7 @@ func (r *RedisServer) start() {
 	} else {
 		args = append(args, "--appendonly", "no")
 	}
+	args = append(args, r.extra...)
 	cmd := exec.Command(r.bin, args...)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out

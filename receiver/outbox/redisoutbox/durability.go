@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -53,18 +54,34 @@ func (o *Outbox) config(ctx context.Context, name string) string {
 	return v
 }
 
-// connectedReplicas reads connected_slaves from the text of INFO
-// replication; -1 if it is not there.
+// connectedReplicas returns, from the text of INFO replication, how many
+// replicas are online: connected_slaves, less those listed in a state other
+// than online; -1 if it is not there.
 func connectedReplicas(info string) int {
+	connected, online, listed := -1, 0, false
 	s := bufio.NewScanner(strings.NewReader(info))
 	for s.Scan() {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(s.Text()), "connected_slaves:"); ok {
+		line := strings.TrimSpace(s.Text())
+		if v, ok := strings.CutPrefix(line, "connected_slaves:"); ok {
 			if n, err := strconv.Atoi(v); err == nil {
-				return n
+				connected = n
+			}
+			continue
+		}
+		// slave0:ip=…,port=…,state=online,offset=…: a replica that is
+		// still syncing (wait_bgsave, send_bulk) acknowledges no WAIT.
+		name, fields, _ := strings.Cut(line, ":")
+		if n, ok := strings.CutPrefix(name, "slave"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+			listed = true
+			if slices.Contains(strings.Split(fields, ","), "state=online") {
+				online++
 			}
 		}
 	}
-	return -1
+	if listed && connected >= 0 {
+		return online
+	}
+	return connected
 }
 
 // durabilityWarning returns what d lacks for an outbox that waits for

@@ -466,6 +466,7 @@ func TestConnectedReplicas(t *testing.T) {
 		"connected_slaves:many\r\n":        -1,
 		"role:slave\nconnected_slaves:0\n": 0,
 		"":                                 -1,
+		"connected_slaves:2\r\nslave0:ip=10.0.0.2,port=6379,state=online,offset=42,lag=0\r\nslave1:ip=10.0.0.3,port=6379,state=wait_bgsave,offset=0,lag=0\r\n": 1,
 	} {
 		if got := connectedReplicas(info); got != want {
 			t.Errorf("connectedReplicas(%q) = %d, want %d", info, got, want)
@@ -679,5 +680,42 @@ func TestLastEntryInFlightIsTakenOver(t *testing.T) {
 	// Drained: the channel is listed no more.
 	if chs := b.Channels(); slices.Contains(chs, ch) {
 		t.Errorf("b lists %s after its last entry was delivered: %v", ch, chs)
+	}
+}
+
+// TestMinReplicasToAckWithAReplica: with a Redis replica connected, an
+// enqueue waits for it and succeeds, and the start-up check finds nothing
+// to warn about; once the replica is gone, enqueues fail rather than claim
+// a durability they lack.
+func TestMinReplicasToAckWithAReplica(t *testing.T) {
+	primary := storetest.StartRedis(t, false)
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	replica := storetest.StartRedis(t, false, "--replicaof", host, port)
+	c := redis.NewClient(&redis.Options{Addr: primary.Addr})
+	t.Cleanup(func() { c.Close() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := c.Info(t.Context(), "replication").Result()
+		if err == nil && connectedReplicas(info) == 1 {
+			break
+		}
+		// Redis syncs a new replica after repl-diskless-sync-delay, 5s
+		// by default.
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica was not online within 10s: %v\n%s", err, replica.Output())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	o := start(t, c, Options{KeyPrefix: "amslack:", MinReplicasToAck: 1, Timeout: 500 * time.Millisecond})
+	if w, err := o.CheckDurability(t.Context()); err != nil || w != "" {
+		t.Errorf("CheckDurability with the replica = %q, %v; want no warning", w, err)
+	}
+	if err := o.Enqueue(t.Context(), outboxtest.Note("A", "warning", outboxtest.Epoch)); err != nil {
+		t.Fatalf("Enqueue with the replica connected: %v", err)
+	}
+	replica.Kill()
+	err := o.Enqueue(t.Context(), outboxtest.Note("B", "warning", outboxtest.Epoch))
+	if err == nil || !strings.Contains(err.Error(), "1 required") {
+		t.Errorf("Enqueue after the replica died = %v, want an error saying 1 is required", err)
 	}
 }
