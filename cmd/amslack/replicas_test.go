@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +114,50 @@ func twoReplicas(t *testing.T) (fake *slackfake.Server, slackURL string, a, b *p
 	fake, slackURL = fakeSlack(t, slackfake.SlackRateLimits())
 	cfg := replicaConfig(slackURL, storetest.RedisAddr, prefix, "interactions: {ack_mode: state}\n")
 	return fake, slackURL, startAmslack(t, cfg, ""), startAmslack(t, cfg, "")
+}
+
+// TestApprovalsAcrossReplicasRunOnce: a runbook action that needs two
+// approvals gets alice's on replica a, alice's again and bob's on replica
+// b. The approvals count across replicas, and the internal API is called
+// once.
+func TestApprovalsAcrossReplicasRunOnce(t *testing.T) {
+	rdb := storetest.RedisClient(t)
+	prefix := storetest.RedisPrefix(t, rdb)
+	fake, slackURL := fakeSlack(t, slackfake.SlackRateLimits())
+	dir := t.TempDir()
+	actionAddr, srvLog := startActionServer(t, dir)
+	cfg := replicaConfig(slackURL, storetest.RedisAddr, prefix, fmt.Sprintf(`actions:
+  - id: approve_restart
+    label: Approve restart
+    url: http://%s/restart
+    allow: {users: [%s, %s]}
+    approvals: 2
+    secret_file: %s
+`, actionAddr, alice.ID, bob.ID, filepath.Join(dir, "action.secret")))
+	a, b := startAmslack(t, cfg, ""), startAmslack(t, cfg, "")
+	if code, body := postWebhook(t, a.URL+"/webhook", groupPayload("Approve", "firing"), nil); code != 200 {
+		t.Fatalf("webhook: %d %s", code, body)
+	}
+	var ts string
+	waitFor(t, fake, 20*time.Second, "the group's message", func() bool {
+		ms := fake.Messages(testChannel)
+		if len(ms) == 1 {
+			ts = ms[0].TS
+		}
+		return len(ms) == 1
+	})
+	current := func() slackfake.Message { m, _ := fake.Message(testChannel, ts); return m }
+	ca := &clicker{t: t, fake: fake, slackURL: slackURL, amslack: a.URL}
+	cb := &clicker{t: t, fake: fake, slackURL: slackURL, amslack: b.URL}
+
+	ca.click(current(), alice, "approve_restart", "")
+	waitFor(t, fake, 20*time.Second, "approval progress 1/2", func() bool { return strings.Contains(allText(t, current()), "1/2") })
+	cb.click(current(), alice, "approve_restart", "")
+	cb.click(current(), bob, "approve_restart", "")
+	waitFor(t, fake, 20*time.Second, "the action's result on the message", func() bool {
+		return strings.Count(srvLog.Output(), `"action run"`) >= 1 && strings.Contains(allText(t, current()), "restart scheduled")
+	})
+	if n := strings.Count(srvLog.Output(), `"action run"`); n != 1 {
+		t.Errorf("the action ran %d times, want 1:\n%s", n, srvLog.Output())
+	}
 }
